@@ -1,0 +1,222 @@
+"""The best-of-n policy: pmf, exact KL, the usual formula, the paper's estimator, sampling.
+
+Source: Beirami et al., "Theoretical guarantees on the best-of-n alignment policy"
+(paper A; digest ``papers/best_of_n.md``). ``p`` is a probability vector, ``r`` the
+rewards (ties allowed), ``n >= 1`` a scalar or an array (real ``n`` is accepted: the
+formulas are the continuous extension of the integer case). All mass computations are
+in logs: ``F^n = exp(n log F)`` with ``log F`` taken from whichever tail is small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from bonkl.groups import RewardGroups, as_reference, reward_groups
+
+_ROWS_PER_BLOCK = 8  # n values handled at once in outcome-sized work arrays
+_SERIES_RADIUS = 0.1  # |log ratio| below which the KL term uses its Taylor series
+
+
+def _as_n(n) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    if not np.all(np.isfinite(n)) or np.any(n < 1):
+        raise ValueError(f"n must be finite and >= 1, got {n!r}")
+    return n
+
+
+def _scalar_or_array(values: np.ndarray, n: np.ndarray):
+    return float(values[0]) if n.ndim == 0 else values.reshape(n.shape + values.shape[1:])
+
+
+def _log1mexp(a: np.ndarray) -> np.ndarray:
+    """``log(1 - e^a)`` for ``a <= 0``, accurate at both ends (Mächler's log1mexp)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > -np.log(2.0), np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+
+
+def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
+    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)``, shape ``(len(n), groups)``."""
+    n = n.reshape(-1, 1)
+    return n * groups.log_f + _log1mexp(n * groups.log_ratio)
+
+
+def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
+    """``π(C)·ℓ - π(C) + p(C)`` with ``ℓ = log(π(C)/p(C))``, one per group.
+
+    Each term is ``p(C)·(e^ℓ ℓ - e^ℓ + 1) >= 0`` and they sum to ``KL(π || p)`` because
+    both ``π`` and ``p`` sum to 1, so the total has no cancellation; near ``ℓ = 0`` the
+    Taylor series ``p(C)·Σ_{k>=2} (k-1) ℓ^k / k!`` replaces the direct form.
+    """
+    mass = groups.mass
+    ell = log_pi - groups.log_mass
+    near = np.abs(ell) < _SERIES_RADIUS
+    x = np.where(near, ell, 0.0)
+    series = np.zeros_like(x)
+    for k in range(14, 1, -1):
+        series = (series + (k - 1) / special.factorial(k)) * x
+    series *= x
+    pi = np.exp(log_pi)
+    with np.errstate(invalid="ignore"):
+        direct = np.where(pi > 0, pi * ell, 0.0) - pi + mass
+    return np.where(near, mass * series, direct)
+
+
+def kl_formula(n):
+    """``log n - (n-1)/n``: the formula used across the literature (paper A, eq. for KL_formula)."""
+    n = _as_n(n)
+    value = np.log(n) - 1.0 + 1.0 / n
+    return float(value) if n.ndim == 0 else value
+
+
+def pmf(p, r, n):
+    """Best-of-n pmf ``π_n(y) = p(y)/p(C)·(F_C^n - F⁻_C^n)`` (paper A, "Best-of-n pmf").
+
+    Ties share their group's mass in proportion to ``p``. Returns a vector for scalar
+    ``n`` and an array of shape ``n.shape + (len(p),)`` otherwise.
+    """
+    p, r = as_reference(p, r)
+    n = _as_n(n)
+    groups = reward_groups(p, r)
+    group = groups.group_of_outcome(p.size)
+    group_pmf = np.exp(_log_group_pmf(groups, n.ravel()))
+    out = np.zeros((n.size, p.size))
+    inside = group >= 0
+    out[:, inside] = p[inside] / groups.mass[group[inside]] * group_pmf[:, group[inside]]
+    return out[0] if n.ndim == 0 else out.reshape(n.shape + (p.size,))
+
+
+def kl(p, r, n):
+    """Exact ``KL(π_n || p)`` in nats (paper A, "KL divergence"); ``n`` scalar or array."""
+    n = _as_n(n)
+    groups = reward_groups(p, r)
+    values = _kl_terms(_log_group_pmf(groups, n.ravel()), groups).sum(axis=1)
+    return _scalar_or_array(values, n)
+
+
+def _estimator(log_eps: np.ndarray, log_rest: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``D̂_n(ε)`` from ``log ε`` and ``log(1-ε)``, both given accurately."""
+    with np.errstate(invalid="ignore"):
+        keep = np.exp(n * log_rest)
+        bracket = np.log(n) + (n - 1.0) * log_rest - (n - 1.0) / n
+        first = np.where(keep > 0, keep * bracket, 0.0)
+    gone = -np.expm1(n * log_rest)
+    return first + gone * (_log1mexp(n * log_rest) - log_eps)
+
+
+def kl_estimator(eps, n):
+    """The paper's estimator ``D̂_n(ε)`` (paper A, "The proposed estimator").
+
+    ``D̂_n(ε) = (1-ε)^n [log n + (n-1) log(1-ε) - (n-1)/n]
+    + (1-(1-ε)^n) log((1-(1-ε)^n)/ε)``: the exact KL of best-of-n for a reference that is
+    continuous except for one atom of mass ``ε`` at the top reward. Broadcasts ``eps``
+    (in (0, 1]) against ``n``. For ``ε`` near 1 the accuracy is that of ``1 - ε`` in
+    doubles; :func:`expected_kl_estimator` avoids this by summing the other masses.
+    """
+    eps = np.asarray(eps, dtype=float)
+    n = _as_n(n)
+    if not np.all((eps > 0) & (eps <= 1)):
+        raise ValueError(f"eps must lie in (0, 1], got {eps!r}")
+    with np.errstate(divide="ignore"):
+        value = _estimator(np.log(eps), np.log1p(-eps), n)
+    return float(value) if value.ndim == 0 else value
+
+
+def expected_kl_estimator(p, r, n):
+    """``E_{y ~ π_n}[D̂_n(p(y))]``, computed exactly (paper A, "The proposed estimator")."""
+    p, r = as_reference(p, r)
+    n = _as_n(n)
+    groups = reward_groups(p, r)
+    support = groups.order
+    group = groups.group_of_outcome(p.size)[support]
+    mass = p[support]
+    log_rest = np.log1p(-np.minimum(mass, 0.5))
+    dominant = mass > 0.5
+    log_rest[dominant] = np.log(np.sum(mass[~dominant]))
+    log_mass = np.log(mass)
+    log_mass[dominant] = _log1mexp(log_rest[dominant])
+    flat = n.ravel()
+    values = np.empty(flat.size)
+    for start in range(0, flat.size, _ROWS_PER_BLOCK):
+        block = flat[start : start + _ROWS_PER_BLOCK]
+        weight = mass / groups.mass[group] * np.exp(_log_group_pmf(groups, block))[:, group]
+        estimate = _estimator(log_mass, log_rest, block[:, None])
+        values[start : start + block.size] = np.sum(weight * estimate, axis=1)
+    return _scalar_or_array(values, n)
+
+
+def gap_bound_reported(p, n):
+    """``2n(n-1)·Σ_y p(y)²``: the reported bound on ``log n - (n-1)/n - KL`` (paper A, Thm 3.4)."""
+    p = np.asarray(p, dtype=float)
+    n = _as_n(n)
+    value = 2.0 * n * (n - 1.0) * np.sum(p * p)
+    return float(value) if n.ndim == 0 else value
+
+
+def gap_bound_tie_groups(p, r, n):
+    """``2n(n-1)·Σ_C p(C)²``: the same bound with tie groups in place of outcomes (ours)."""
+    n = _as_n(n)
+    mass = reward_groups(p, r).mass
+    value = 2.0 * n * (n - 1.0) * np.sum(mass * mass)
+    return float(value) if n.ndim == 0 else value
+
+
+def top_mass(p, r) -> float:
+    """``p(C*)``, the reference mass of the top-reward group."""
+    return reward_groups(p, r).top_mass
+
+
+def binary_kl_closed_form(n):
+    """``log 2 - h(2^-n)``: KL of best-of-n for two equally likely outcomes (paper A, example).
+
+    ``h`` is the binary entropy in nats.
+    """
+    n = _as_n(n)
+    x = np.exp(-n * np.log(2.0))
+    h = -special.xlogy(x, x) - special.xlog1py(1.0 - x, -x)
+    value = np.log(2.0) - h
+    return float(value) if n.ndim == 0 else value
+
+
+def sample(p, r, n, size, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``size`` best-of-n draws, ``O(log |Y|)`` each whatever ``n`` is.
+
+    The max of ``n`` uniforms is ``V = U^{1/n}``; its upper tail ``1 - V =
+    -expm1(log(U)/n)`` is inverted against the tie groups' upper tails (summed from the
+    top), then an outcome is picked inside the group in proportion to ``p`` by bisection
+    (paper A, "Sampling"). Tail probabilities are resolved to ``2^-53``: an outcome whose
+    best-of-n probability is below that is drawn at a rate of at most ``2^-53`` per draw.
+    """
+    p, r = as_reference(p, r)
+    n = float(_as_n(n))
+    groups = reward_groups(p, r)
+    tail = -np.expm1(np.log1p(-rng.random(size)) / n)
+    above_topdown = groups.above[::-1]
+    top_rank = np.searchsorted(above_topdown, tail, side="right") - 1
+    group = groups.mass.size - 1 - top_rank
+
+    position_group = np.repeat(np.arange(groups.mass.size), np.diff(groups.starts))
+    within = pd.Series(p[groups.order]).groupby(position_group).cumsum().to_numpy()
+    within = within / groups.mass[position_group]
+    pick = rng.random(size)
+    lo = groups.starts[group]
+    hi = groups.starts[group + 1] - 1
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        right = within[mid] <= pick
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(right, hi, mid)
+    return groups.order[lo]
+
+
+def estimator_monte_carlo(p, r, n, draws: int, rng: np.random.Generator, level: float = 0.95):
+    """Monte-Carlo estimator: mean of ``D̂_n(p(y))`` over ``draws`` best-of-n draws.
+
+    Returns ``(mean, low, high)`` with a normal-approximation interval at ``level``.
+    """
+    p, r = as_reference(p, r)
+    values = kl_estimator(p[sample(p, r, n, draws, rng)], n)
+    mean = float(values.mean())
+    half = stats.norm.ppf(0.5 + level / 2) * float(values.std(ddof=1)) / np.sqrt(draws)
+    return mean, mean - half, mean + half

@@ -1,0 +1,99 @@
+"""Reward tie groups of a reference and their reward-ordered CDFs, in logs.
+
+Outcomes sharing a reward form a group ``C``. With groups sorted by reward,
+``F_C = p(r <= r_C)`` and ``F⁻_C = p(r < r_C)`` (paper A, "Setting"). Both are
+kept in two accurate forms: the mass strictly below ``C`` summed from the bottom
+(accurate when small) and the mass strictly above ``C`` summed from the top
+(accurate when small), so that ``log F``, ``log F⁻`` and ``log(F⁻/F)`` keep full
+relative precision whether ``F`` is near 0 or near 1 (best-of-n digest,
+"Numerical care").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def as_reference(p, r) -> tuple[np.ndarray, np.ndarray]:
+    """Check and return ``(p, r)`` as float arrays, ``p`` rescaled to sum to exactly 1.
+
+    ``p`` must be finite, non-negative, with a sum within 1e-9 of 1 (the rescaling
+    only removes rounding); ``r`` finite and of the same length.
+    """
+    p = np.asarray(p, dtype=float)
+    r = np.asarray(r, dtype=float)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"p must be a non-empty 1-D probability vector, got shape {p.shape}")
+    if r.shape != p.shape:
+        raise ValueError(f"r must have the shape of p {p.shape}, got {r.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        bad = int(np.flatnonzero(~np.isfinite(p) | (p < 0))[0])
+        raise ValueError(f"p[{bad}] = {p[bad]!r}: probabilities must be finite and >= 0")
+    if not np.all(np.isfinite(r)):
+        bad = int(np.flatnonzero(~np.isfinite(r))[0])
+        raise ValueError(f"r[{bad}] = {r[bad]!r}: rewards must be finite")
+    total = p.sum()
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"p sums to {total!r}, expected 1 (within 1e-9)")
+    return p / total, r
+
+
+@dataclass(frozen=True)
+class RewardGroups:
+    """Tie groups of ``(p, r)`` in increasing reward order (zero-mass outcomes left out).
+
+    Attributes (arrays over groups unless stated):
+        order: outcome indices with ``p > 0`` sorted by reward (stable), over outcomes.
+        starts: position in ``order`` where each group begins; ``starts[-1]`` is ``len(order)``.
+        mass: ``p(C)``.
+        log_mass: ``log p(C)``, from ``log1p(-(rest))`` when ``p(C) > 1/2``.
+        below: ``F⁻_C``, summed from the bottom.
+        above: ``1 - F_C``, summed from the top.
+        log_f: ``log F_C``.
+        log_ratio: ``log(F⁻_C / F_C)`` (``-inf`` for the lowest group).
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    mass: np.ndarray
+    log_mass: np.ndarray
+    below: np.ndarray
+    above: np.ndarray
+    log_f: np.ndarray
+    log_ratio: np.ndarray
+
+    @property
+    def top_mass(self) -> float:
+        """``p(C*)``, the mass of the top-reward group."""
+        return float(self.mass[-1])
+
+    def group_of_outcome(self, size: int) -> np.ndarray:
+        """Group index of every outcome (``-1`` for zero-mass outcomes), over ``size`` outcomes."""
+        index = np.full(size, -1, dtype=np.int64)
+        index[self.order] = np.repeat(np.arange(self.mass.size), np.diff(self.starts))
+        return index
+
+
+def reward_groups(p, r) -> RewardGroups:
+    """Build the tie groups of a reference ``(p, r)``; see :class:`RewardGroups`."""
+    p, r = as_reference(p, r)
+    support = np.flatnonzero(p > 0)
+    order = support[np.argsort(r[support], kind="stable")]
+    sorted_r = r[order]
+    first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
+    starts = np.r_[first, order.size]
+    mass = np.add.reduceat(p[order], first)
+
+    below = np.r_[0.0, np.cumsum(mass)[:-1]]
+    above = np.r_[np.cumsum(mass[::-1])[::-1][1:], 0.0]
+    upper_half = above < 0.5
+    f = np.where(upper_half, 1.0 - above, below + mass)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_f = np.where(upper_half, np.log1p(-above), np.log(below + mass))
+        log_fminus = np.where(below < 0.5, np.log(below), np.log1p(-(above + mass)))
+        share = mass / f
+        log_ratio = np.where(share < 0.5, np.log1p(-np.minimum(share, 0.5)), log_fminus - log_f)
+        log_mass = np.where(mass > 0.5, np.log1p(-np.minimum(below + above, 0.5)), np.log(mass))
+    return RewardGroups(order, starts, mass, log_mass, below, above, log_f, log_ratio)

@@ -1,0 +1,130 @@
+"""The study's reference distributions: named families, user files, and random draws.
+
+A reference is a table with columns ``outcome, prob, reward`` (plus ``count`` for user
+files). Families (config key ``family``):
+
+- ``uniform(size)``: ``p = 1/size``.
+- ``zipf(size, exponent)``: ``p_k ∝ (k+1)^-exponent``.
+- ``geometric(size, ratio)``: ``p_k ∝ ratio^k``.
+- ``dirichlet(size, concentration[, seed])``: ``p ~ Dir(concentration·1)``, drawn in logs
+  (``log G = log Gamma(α+1) + log(U)/α``) so tiny masses stay positive.
+- ``spike(bulk, masses[, outcomes])``: a uniform bulk of ``bulk`` outcomes with rewards
+  ``0..bulk-1``, then one top group per entry of ``masses`` (increasing reward), each of
+  ``outcomes[i]`` tied outcomes sharing ``masses[i]`` equally: the paper's
+  "cherry-picked" staircases and plateaus.
+- ``binary([top_mass])``: two outcomes with rewards 0 and 1, ``p(1) = top_mass`` (default 1/2).
+- ``file(path[, normalize])``: a user's samples, see :mod:`bonkl.userfile`.
+
+For the first four, outcome ``k`` gets reward ``k`` (``reward: increasing``, the default:
+the likeliest outcomes of Zipf and geometric are the worst), ``size-1-k``
+(``decreasing``) or a seeded random rank (``random``); ``ties: L`` then pools the
+ranks into ``L`` equal reward levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
+
+from bonkl.seeding import generator
+from bonkl.userfile import load_user_file
+
+RANKED_FAMILIES = ("uniform", "zipf", "geometric", "dirichlet")
+FAMILIES = (*RANKED_FAMILIES, "spike", "binary", "file")
+
+
+def log_dirichlet(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Log of a ``Dirichlet(alpha)`` draw, exact for tiny ``alpha`` (no underflow to 0)."""
+    log_gamma = np.log(rng.standard_gamma(alpha + 1.0)) + np.log(rng.random(alpha.size)) / alpha
+    return log_gamma - logsumexp(log_gamma)
+
+
+def _ranked_log_probs(spec: Mapping, rng: np.random.Generator) -> np.ndarray:
+    size = int(spec["size"])
+    k = np.arange(size, dtype=float)
+    family = spec["family"]
+    if family == "uniform":
+        logp = np.zeros(size)
+    elif family == "zipf":
+        logp = -float(spec["exponent"]) * np.log1p(k)
+    elif family == "geometric":
+        logp = k * np.log(float(spec["ratio"]))
+    else:
+        return log_dirichlet(np.full(size, float(spec["concentration"])), rng)
+    return logp - logsumexp(logp)
+
+
+def _ranked_rewards(spec: Mapping, rng: np.random.Generator) -> np.ndarray:
+    size = int(spec["size"])
+    order = spec.get("reward", "increasing")
+    rank = {
+        "increasing": lambda: np.arange(size),
+        "decreasing": lambda: np.arange(size)[::-1].copy(),
+        "random": lambda: rng.permutation(size),
+    }[order]()
+    levels = spec.get("ties")
+    if levels is not None:
+        rank = (rank * int(levels)) // size
+    return rank.astype(float)
+
+
+def _spike(spec: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    bulk = int(spec["bulk"])
+    masses = [float(m) for m in spec["masses"]]
+    tied = [int(t) for t in spec.get("outcomes", [1] * len(masses))]
+    if len(tied) != len(masses):
+        raise ValueError(f"spike: 'outcomes' has {len(tied)} entries, 'masses' has {len(masses)}")
+    rest = 1.0 - sum(masses)
+    if rest <= 0:
+        raise ValueError(f"spike: 'masses' sum to {sum(masses)!r}; expected less than 1")
+    prob = [np.full(bulk, rest / bulk)] + [np.full(t, m / t) for m, t in zip(masses, tied)]
+    reward = [np.arange(bulk, dtype=float)] + [
+        np.full(t, float(bulk + i)) for i, t in enumerate(tied)
+    ]
+    return np.concatenate(prob), np.concatenate(reward)
+
+
+def build_reference(spec: Mapping, seed: int) -> pd.DataFrame:
+    """The reference table of one config entry ``spec`` (with ``name`` and ``family``).
+
+    Random families use ``spec['seed']`` when given, else a stream derived from the study
+    ``seed`` and the reference's name.
+    """
+    family = spec["family"]
+    rng = generator(spec.get("seed", seed), "reference", spec["name"])
+    if family in RANKED_FAMILIES:
+        prob = np.exp(_ranked_log_probs(spec, rng))
+        reward = _ranked_rewards(spec, rng)
+    elif family == "spike":
+        prob, reward = _spike(spec)
+    elif family == "binary":
+        top = float(spec.get("top_mass", 0.5))
+        prob, reward = np.array([1.0 - top, top]), np.array([0.0, 1.0])
+    elif family == "file":
+        return load_user_file(spec["path"], bool(spec.get("normalize", False)))
+    else:
+        raise ValueError(f"unknown reference family {family!r}; expected one of {FAMILIES}")
+    outcome = np.arange(prob.size).astype(str)
+    return pd.DataFrame({"outcome": outcome, "prob": prob, "reward": reward})
+
+
+def random_reference(rng: np.random.Generator, max_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A random ``(p, r)`` for property checks: ties, tiny masses, tiny top groups.
+
+    Size uniform in ``2..max_size``; ``p ~ Dir(α)`` with ``α`` log-uniform in
+    [0.01, 10]; with probability 1/2 up to three outcomes (sometimes the best one) get
+    masses ``10^-U(5, 300)``; rewards are integer levels (from all tied to all distinct).
+    """
+    size = int(rng.integers(2, max_size + 1))
+    logp = log_dirichlet(np.full(size, 10.0 ** rng.uniform(-2, 1)), rng)
+    levels = int(rng.integers(1, size + 1))
+    reward = rng.integers(0, levels, size).astype(float)
+    if rng.random() < 0.5:
+        tiny = rng.choice(size, int(rng.integers(1, min(3, size) + 1)), replace=False)
+        if rng.random() < 0.5:
+            reward[tiny[0]] = reward.max() + 1.0
+        logp[tiny] = -rng.uniform(5, 300, tiny.size) * np.log(10.0)
+    return np.exp(logp - logsumexp(logp)), reward

@@ -1,0 +1,59 @@
+"""Reading and writing the study's tables: byte-stable CSV, no NaN or inf ever written.
+
+Floats are written with Python's shortest round-trip repr, so a table read back gives
+the same doubles; line endings are ``\\n`` on every platform.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+class NonFiniteValueError(ValueError):
+    """A table about to be written holds NaN or inf."""
+
+
+def check_finite(df: pd.DataFrame, what: str) -> None:
+    """Raise :class:`NonFiniteValueError` naming the column and row of the first NaN/inf."""
+    for column in df.columns:
+        values = df[column]
+        if values.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(values.to_numpy())
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise NonFiniteValueError(
+                f"{what}: column {column!r}, row {row}: value {values.iloc[row]!r} "
+                "is not finite; refusing to write it"
+            )
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` as CSV at ``path`` after :func:`check_finite`; nothing is written on error."""
+    check_finite(df, str(path))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def write_markdown(df: pd.DataFrame, path: str | Path, title: str = "", note: str = "") -> None:
+    """Write ``df`` as a GitHub Markdown table with an optional title and note."""
+    check_finite(df, str(path))
+    parts = [f"# {title}\n"] if title else []
+    if note:
+        parts.append(note.strip() + "\n")
+    parts.append(df.to_markdown(index=False, floatfmt=".6g") + "\n")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def read_reference(path: str | Path) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """``(p, r, table)`` from a reference table written by the ``reference`` stage."""
+    table = pd.read_csv(path, dtype={"outcome": str})
+    return table["prob"].to_numpy(float), table["reward"].to_numpy(float), table

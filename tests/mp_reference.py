@@ -1,0 +1,100 @@
+"""Independent high-precision references (mpmath) for the exact quantities.
+
+Written straight from the definitions, with no log-space tricks: the point is that they
+share nothing with the library's numerics but the mathematics. Each call works with 50
+significant digits beyond what the smallest mass needs, so ``1 - p`` is exact for
+``p`` down to 1e-300 (decorator :func:`_precise`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import mpmath as mp
+
+DIGITS = 50
+
+
+def _precise(function):
+    """Run ``function(p, r, n)`` or ``function(eps, n)`` with enough digits for its masses."""
+
+    @functools.wraps(function)
+    def run(*args):
+        masses = [float(x) for x in _flat(args[0]) if float(x) > 0]
+        need = DIGITS + max(0, math.ceil(-math.log10(min(masses)))) if masses else DIGITS
+        with mp.workdps(max(need, mp.mp.dps)):
+            return function(*args)
+
+    return run
+
+
+def _flat(x):
+    try:
+        return list(x)
+    except TypeError:
+        return [x]
+
+
+def _groups(p, r):
+    """Tie groups as ``(reward, mass, [(index, p_y), ...])`` in increasing reward, masses as mpf."""
+    by_reward: dict[float, list[tuple[int, mp.mpf]]] = {}
+    for i, (pi, ri) in enumerate(zip(p, r, strict=True)):
+        if pi > 0:
+            by_reward.setdefault(float(ri), []).append((i, mp.mpf(pi)))
+    total = mp.fsum(m for members in by_reward.values() for _, m in members)
+    out = []
+    for reward in sorted(by_reward):
+        members = [(i, m / total) for i, m in by_reward[reward]]
+        out.append((reward, mp.fsum(m for _, m in members), members))
+    return out
+
+
+@_precise
+def group_pmf(p, r, n):
+    """``[(mass, π_n(C), members)]`` with ``π_n(C) = F^n - F⁻^n``."""
+    n = mp.mpf(n)
+    below = mp.mpf(0)
+    out = []
+    for _, mass, members in _groups(p, r):
+        upper = below + mass
+        out.append((mass, upper**n - below**n, members))
+        below = upper
+    return out
+
+
+@_precise
+def kl(p, r, n):
+    return mp.fsum(pc * mp.log(pc / mass) for mass, pc, _ in group_pmf(p, r, n) if pc > 0)
+
+
+def formula(n):
+    n = mp.mpf(n)
+    return mp.log(n) - (n - 1) / n
+
+
+@_precise
+def estimator(eps, n):
+    eps, n = mp.mpf(eps), mp.mpf(n)
+    keep = (1 - eps) ** n
+    gone = 1 - keep
+    first = keep * (mp.log(n) + (n - 1) * mp.log(1 - eps) - (n - 1) / n) if keep > 0 else 0
+    return first + gone * mp.log(gone / eps)
+
+
+@_precise
+def expected_estimator(p, r, n):
+    terms = []
+    for mass, pc, members in group_pmf(p, r, n):
+        for _, py in members:
+            terms.append(py / mass * pc * estimator(py, n))
+    return mp.fsum(terms)
+
+
+@_precise
+def pmf(p, r, n):
+    out = [mp.mpf(0)] * len(p)
+    for mass, pc, members in group_pmf(p, r, n):
+        for i, py in members:
+            out[i] = py / mass * pc
+    return out
