@@ -37,9 +37,12 @@ def _log1mexp(a: np.ndarray) -> np.ndarray:
 
 
 def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
-    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)``, shape ``(len(n), groups)``."""
+    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)``, shape ``(len(n), groups)``.
+
+    At ``n = 1`` this is ``log p(C)`` exactly (best-of-1 is the reference).
+    """
     n = n.reshape(-1, 1)
-    return n * groups.log_f + _log1mexp(n * groups.log_ratio)
+    return np.where(n == 1, groups.log_mass, n * groups.log_f + _log1mexp(n * groups.log_ratio))
 
 
 def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
@@ -218,5 +221,5 @@ def estimator_monte_carlo(p, r, n, draws: int, rng: np.random.Generator, level: 
     p, r = as_reference(p, r)
     values = kl_estimator(p[sample(p, r, n, draws, rng)], n)
     mean = float(values.mean())
-    half = stats.norm.ppf(0.5 + level / 2) * float(values.std(ddof=1)) / np.sqrt(draws)
+    half = float(stats.norm.ppf(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(draws))
     return mean, mean - half, mean + half

@@ -84,7 +84,7 @@ def reward_groups(p, r) -> RewardGroups:
     sorted_r = r[order]
     first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
     starts = np.r_[first, order.size]
-    mass = np.add.reduceat(p[order], first)
+    mass = np.minimum(np.add.reduceat(p[order], first), 1.0)
 
     below = np.r_[0.0, np.cumsum(mass)[:-1]]
     above = np.r_[np.cumsum(mass[::-1])[::-1][1:], 0.0]

@@ -1,0 +1,27 @@
+# The bonkl reproduction study. Run: snakemake --cores 8
+# Tiny test run: snakemake --cores 2 --configfile config/test.yaml
+from snakemake.utils import min_version, validate
+
+min_version("9.20")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/bestofn.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        expand(f"{RESULTS}/bestofn/{{reference}}.csv", reference=REFERENCES),
+        f"{RESULTS}/claims.csv",
+        f"{FIGURES}/claims.md",
+        expand(f"{FIGURES}/{{figure}}.{{ext}}", figure=config["figures"], ext=["png", "pdf", "csv"]),
+    default_target: True

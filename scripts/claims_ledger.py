@@ -1,0 +1,17 @@
+"""Stage claims: merge every check's summary into the claims ledger."""
+
+import pandas as pd
+
+from bonkl.claims import ledger
+from bonkl.runlog import run
+from bonkl.tables import read_table, write_table
+
+
+def main(sm, log):
+    table = ledger(pd.concat([read_table(path) for path in sm.input.summaries], ignore_index=True))
+    failing = table.loc[~table["holds"], "claim"].tolist()
+    log.info("%d claims, not holding: %s", len(table), failing or "none")
+    write_table(table, sm.output[0])
+
+
+run(snakemake, main)  # noqa: F821

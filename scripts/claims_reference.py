@@ -1,0 +1,16 @@
+"""Stage claims: check the claims on one reference of the config."""
+
+from bonkl.claims import best_of_n_margins, summarize
+from bonkl.runlog import run
+from bonkl.tables import read_reference, write_table
+
+
+def main(sm, log):
+    p, r, _ = read_reference(sm.input.reference)
+    margins = best_of_n_margins(p, r, sm.params.n_grid).assign(reference=sm.wildcards.reference)
+    summary = summarize(margins)
+    log.info("\n%s", summary.to_string())
+    write_table(summary, sm.output[0])
+
+
+run(snakemake, main)  # noqa: F821

@@ -1,0 +1,15 @@
+"""Stage reference: build one named reference table from its config entry."""
+
+from bonkl.references import build_reference
+from bonkl.runlog import run
+from bonkl.tables import write_table
+
+
+def main(sm, log):
+    table = build_reference(sm.params.spec, sm.params.seed)
+    log.info("%s: %d outcomes, %d distinct rewards", sm.wildcards.reference, len(table),
+             table["reward"].nunique())
+    write_table(table, sm.output[0])
+
+
+run(snakemake, main)  # noqa: F821

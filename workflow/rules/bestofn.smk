@@ -1,0 +1,20 @@
+# Stage bestofn (paper A, sections 2-4): per reference, exact KL of best-of-n, the
+# formula, the bounds, the exact expected estimator and its Monte-Carlo estimate.
+
+
+rule bestofn:
+    input:
+        reference=f"{RESULTS}/reference/{{reference}}.csv",
+        lib=library("kl_study", "bestofn"),
+    output:
+        f"{RESULTS}/bestofn/{{reference}}.csv",
+    params:
+        n_grid=N_GRID,
+        draws=config["bestofn"]["mc_draws"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/bestofn/{{reference}}.log",
+    benchmark:
+        f"{BENCHMARKS}/bestofn/{{reference}}.tsv"
+    script:
+        "../../scripts/bestofn.py"

@@ -1,0 +1,93 @@
+# Shared definitions: output locations, the checked reference list, grids, and the
+# library modules each rule depends on (so editing a module reruns exactly its users).
+import ast
+import re
+import math
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from bonkl.kl_study import log_integer_grid
+from bonkl.userfile import ReferenceFileError, load_user_file
+
+RESULTS = config["paths"]["results"]
+FIGURES = config["paths"]["figures"]
+LOGS = config["paths"]["logs"]
+BENCHMARKS = config["paths"]["benchmarks"]
+LIBRARY = Path(workflow.basedir) / "src" / "bonkl"
+
+
+def _check_references(entries):
+    """Names unique, figure lists name known references, user files valid: before any job runs."""
+    names = {}
+    for i, spec in enumerate(entries):
+        if spec["name"] in names:
+            raise WorkflowError(
+                f"config: references[{i}].name {spec['name']!r} is already used by "
+                f"references[{names[spec['name']]}]; expected unique names"
+            )
+        names[spec["name"]] = i
+        if spec["family"] == "spike":
+            total = sum(spec["masses"])
+            if total >= 1:
+                raise WorkflowError(
+                    f"config: references[{i}] ({spec['name']}).masses sum to {total!r}; "
+                    "expected less than 1, leaving mass for the bulk"
+                )
+            if "outcomes" in spec and len(spec["outcomes"]) != len(spec["masses"]):
+                raise WorkflowError(
+                    f"config: references[{i}] ({spec['name']}).outcomes has "
+                    f"{len(spec['outcomes'])} entries; expected one per mass ({len(spec['masses'])})"
+                )
+        if spec["family"] == "file":
+            try:
+                load_user_file(spec["path"], spec.get("normalize", False))
+            except ReferenceFileError as err:
+                raise WorkflowError(
+                    f"config: references[{i}] ({spec['name']}): {err}"
+                ) from None
+    for figure, listed in config["figures"].items():
+        for j, name in enumerate(listed):
+            if name not in names:
+                raise WorkflowError(
+                    f"config: figures.{figure}[{j}] is {name!r}; expected the name of a "
+                    f"reference, one of {sorted(names)}"
+                )
+    return {spec["name"]: spec for spec in entries}
+
+
+REFERENCES = _check_references(config["references"])
+N_GRID = log_integer_grid(**config["bestofn"]["n_grid"])
+CLAIMS_N_GRID = log_integer_grid(**config["claims"]["n_grid"])
+CLAIMS_CHUNKS = range(
+    math.ceil(config["claims"]["random_references"] / config["claims"]["chunk_size"])
+)
+
+
+wildcard_constraints:
+    reference="|".join(map(re.escape, REFERENCES)),
+    chunk=r"\d+",
+
+
+def _imports(stem):
+    """bonkl modules imported by the module ``stem``, read from its source."""
+    tree = ast.parse((LIBRARY / f"{stem}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bonkl"):
+            parts = node.module.split(".")[1:]
+            found.update(parts[:1] or [alias.name for alias in node.names])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("bonkl."))
+    return {m for m in found if (LIBRARY / f"{m}.py").exists()}
+
+
+def library(*stems):
+    """Source files of the given bonkl modules and of every bonkl module they import."""
+    todo, seen = list(stems), set()
+    while todo:
+        stem = todo.pop()
+        if stem not in seen:
+            seen.add(stem)
+            todo.extend(_imports(stem))
+    return sorted(str(LIBRARY / f"{m}.py") for m in seen)
