@@ -48,7 +48,7 @@ def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
 def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
     """``π(C)·ℓ - π(C) + p(C)`` with ``ℓ = log(π(C)/p(C))``, one per group.
 
-    Each term is ``p(C)·(e^ℓ ℓ - e^ℓ + 1) >= 0`` and they sum to ``KL(π || p)`` because
+    Each term is ``p(C)·(e^ℓ ℓ - e^ℓ + 1) >= 0`` and they sum to ``KL(π ‖ p)`` because
     both ``π`` and ``p`` sum to 1, so the total has no cancellation; near ``ℓ = 0`` the
     Taylor series ``p(C)·Σ_{k>=2} (k-1) ℓ^k / k!`` replaces the direct form.
     """
@@ -91,7 +91,7 @@ def pmf(p, r, n):
 
 
 def kl(p, r, n):
-    """Exact ``KL(π_n || p)`` in nats (paper A, "KL divergence"); ``n`` scalar or array."""
+    """Exact ``KL(π_n ‖ p)`` in nats (paper A, "KL divergence"); ``n`` scalar or array."""
     n = _as_n(n)
     groups = reward_groups(p, r)
     values = _kl_terms(_log_group_pmf(groups, n.ravel()), groups).sum(axis=1)

@@ -51,10 +51,11 @@ def _panels(count: int, width: float = 3.6, height: float = 3.0, columns: int = 
     return fig, axes.flat
 
 
-def _kl_curves(ax, table: pd.DataFrame, color, label: str) -> None:
-    ax.plot(table["n"], table["kl"], color=color, lw=1.8, label=f"exact, {label}")
+def _kl_curves(ax, table: pd.DataFrame, color, label: str = "") -> None:
+    suffix = f", {label}" if label else ""
+    ax.plot(table["n"], table["kl"], color=color, lw=1.8, label=f"exact KL{suffix}")
     ax.plot(table["n"], table["expected_estimator"], color=color, lw=1.2, ls="--",
-            label=f"E[estimator], {label}")
+            label=f"E[estimator]{suffix}")
     if "mc_estimator" in table:
         ax.errorbar(table["n"], table["mc_estimator"],
                     yerr=[table["mc_estimator"] - table["mc_low"],
@@ -82,7 +83,7 @@ def kl_panels(data: pd.DataFrame):
     for ax, (name, table) in zip(axes, groups):
         ax.plot(table["n"], table["kl_formula"], color="black", lw=1.0, ls=":",
                 label="log n − (n−1)/n")
-        _kl_curves(ax, table, sns.color_palette()[0], "")
+        _kl_curves(ax, table, sns.color_palette()[0])
         ax.axhline(table["saturation_limit"].iloc[0], color="grey", lw=0.8, ls="-.",
                    label="log 1/p(C*)")
         ax.set(xscale="log", title=name, xlabel=N_LABEL, ylabel=KL_LABEL)
