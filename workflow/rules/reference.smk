@@ -15,7 +15,7 @@ rule reference:
     output:
         f"{RESULTS}/reference/{{reference}}.csv",
     params:
-        spec=lambda w: REFERENCES[w.reference],
+        spec=lambda w: dict(sorted(REFERENCES[w.reference].items())),  # order-free
         seed=config["seed"],
     log:
         f"{LOGS}/reference/{{reference}}.log",
