@@ -30,7 +30,8 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
         cwd=workdir, capture_output=True, text=True, timeout=900,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        command = " ".join(args)
+        raise AssertionError(f"snakemake {command} failed:\n{result.stdout}\n{result.stderr}")
     return result
 
 

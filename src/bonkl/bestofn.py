@@ -32,8 +32,13 @@ def _scalar_or_array(values: np.ndarray, n: np.ndarray):
 
 def _log1mexp(a: np.ndarray) -> np.ndarray:
     """``log(1 - e^a)`` for ``a <= 0``, accurate at both ends (Mächler's log1mexp)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(a > -np.log(2.0), np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+    a = np.asarray(a, dtype=float)
+    out = np.empty_like(a)
+    near = a > -np.log(2.0)
+    with np.errstate(divide="ignore"):
+        out[near] = np.log(-np.expm1(a[near]))
+    out[~near] = np.log1p(-np.exp(a[~near]))
+    return out
 
 
 def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
@@ -52,18 +57,18 @@ def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
     both ``π`` and ``p`` sum to 1, so the total has no cancellation; near ``ℓ = 0`` the
     Taylor series ``p(C)·Σ_{k>=2} (k-1) ℓ^k / k!`` replaces the direct form.
     """
-    mass = groups.mass
+    mass = np.broadcast_to(groups.mass, log_pi.shape)
     ell = log_pi - groups.log_mass
+    pi = np.exp(log_pi)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(pi > 0, pi * ell, 0.0) - pi + mass
     near = np.abs(ell) < _SERIES_RADIUS
-    x = np.where(near, ell, 0.0)
+    x = ell[near]
     series = np.zeros_like(x)
     for k in range(14, 1, -1):
         series = (series + (k - 1) / special.factorial(k)) * x
-    series *= x
-    pi = np.exp(log_pi)
-    with np.errstate(invalid="ignore"):
-        direct = np.where(pi > 0, pi * ell, 0.0) - pi + mass
-    return np.where(near, mass * series, direct)
+    terms[near] = mass[near] * series * x
+    return terms
 
 
 def kl_formula(n):
@@ -94,7 +99,11 @@ def kl(p, r, n):
     """Exact ``KL(π_n ‖ p)`` in nats (paper A, "KL divergence"); ``n`` scalar or array."""
     n = _as_n(n)
     groups = reward_groups(p, r)
-    values = _kl_terms(_log_group_pmf(groups, n.ravel()), groups).sum(axis=1)
+    flat = n.ravel()
+    values = np.empty(flat.size)
+    for start in range(0, flat.size, _ROWS_PER_BLOCK):
+        block = flat[start : start + _ROWS_PER_BLOCK]
+        values[start : start + block.size] = _kl_terms(_log_group_pmf(groups, block), groups).sum(1)
     return _scalar_or_array(values, n)
 
 

@@ -48,6 +48,9 @@ CLAIMS = {
         Claim("A", "gap_bound_outcomes",
               "log n - (n-1)/n - KL <= 2n(n-1)·Σ_y p(y)² (Theorem 3.4 as reported)",
               "reported", "figures/kl_gap_bounds.png", 1e-12),
+        Claim("A", "gap_bound_distinct_rewards",
+              "the reported bound 2n(n-1)·Σ_y p(y)², on references whose rewards are all distinct",
+              "derived", "figures/kl_gap_bounds.png", 1e-12),
         Claim("A", "gap_bound_tie_groups",
               "log n - (n-1)/n - KL <= 2n(n-1)·Σ_C p(C)² over reward tie groups C "
               "(our tie-aware reading of Theorem 3.4)",
@@ -100,6 +103,9 @@ def best_of_n_margins(p, r, n_grid) -> pd.DataFrame:
         ),
         "estimator_ge_kl": (n, table["expected_estimator"] - table["kl"]),
     }
+    support_rewards = r[p > 0]
+    if np.unique(support_rewards).size == support_rewards.size:
+        margins["gap_bound_distinct_rewards"] = margins["gap_bound_outcomes"]
     if _is_fair_binary(p, r):
         margins["binary_closed_form"] = (n, -np.abs(table["kl"] - bestofn.binary_kl_closed_form(n)))
     return pd.concat(

@@ -69,7 +69,7 @@ def kl_overlay(data: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     n = np.sort(data["n"].unique())
     ax.plot(n, bestofn.kl_formula(n), color="black", lw=1.2, ls=":", label="log n − (n−1)/n")
-    for color, (name, table) in zip(sns.color_palette(), data.groupby("reference", sort=False)):
+    for color, (name, table) in zip(sns.color_palette(), data.groupby("reference", sort=False), strict=False):
         _kl_curves(ax, table, color, name)
     ax.set(xscale="log", xlabel=N_LABEL, ylabel=KL_LABEL)
     ax.legend(fontsize="x-small", ncol=2)
@@ -80,7 +80,7 @@ def kl_panels(data: pd.DataFrame):
     """KL vs n, one panel per reference, with the formula and the cap log 1/p(C*)."""
     groups = list(data.groupby("reference", sort=False))
     fig, axes = _panels(len(groups))
-    for ax, (name, table) in zip(axes, groups):
+    for ax, (name, table) in zip(axes, groups, strict=False):
         ax.plot(table["n"], table["kl_formula"], color="black", lw=1.0, ls=":",
                 label="log n − (n−1)/n")
         _kl_curves(ax, table, sns.color_palette()[0])
@@ -114,7 +114,7 @@ def kl_gap_bounds(data: pd.DataFrame):
     data = data.assign(gap_lower_bound=data["kl_formula"] - data["saturation_bound"])
     groups = list(data.groupby("reference", sort=False))
     fig, axes = _panels(len(groups), columns=4, width=3.2, height=2.8)
-    for ax, (name, table) in zip(axes, groups):
+    for ax, (name, table) in zip(axes, groups, strict=False):
         table = table[table["n"] > 1]
         for column, style, label in [
             ("gap", dict(lw=2.0), "log n − (n−1)/n − KL"),

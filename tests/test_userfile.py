@@ -1,0 +1,312 @@
+"""Bad (and good) user reference files for bonkl.userfile.load_user_file.
+
+Rows in messages are 1-based data rows (the header is not counted). Every error must
+name the file; where a row or a column is at fault, the message names them too.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bonkl.userfile import ReferenceFileError, load_user_file
+
+
+def write(tmp_path, name, content):
+    """Write ``content`` (text or bytes) to ``tmp_path/name`` and return the path."""
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def load_error(path, *fragments, row=None, normalize=False) -> str:
+    """Load ``path``, expect ReferenceFileError naming the file, ``row`` and ``fragments``."""
+    with pytest.raises(ReferenceFileError) as info:
+        load_user_file(path, normalize=normalize)
+    message = str(info.value)
+    assert path.name in message, message
+    if row is not None:
+        assert re.search(rf"\brow {row}\b", message), message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_missing_reward_column(tmp_path):
+    """No 'reward' column."""
+    path = write(tmp_path, "no_reward.csv", "outcome,prob\na,0.5\nb,0.5\n")
+    load_error(path, "'reward'")
+
+
+def test_neither_prob_nor_logprob(tmp_path):
+    """Neither 'prob' nor 'logprob'."""
+    path = write(tmp_path, "no_prob.csv", "outcome,p,reward\na,0.5,1\nb,0.5,2\n")
+    load_error(path, "'prob'", "'logprob'")
+
+
+def test_both_prob_and_logprob(tmp_path):
+    """Both 'prob' and 'logprob' is ambiguous."""
+    path = write(tmp_path, "both.csv", "prob,logprob,reward\n0.5,-0.69,1\n0.5,-0.69,2\n")
+    load_error(path, "'prob'", "'logprob'")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_nan_prob_names_row(tmp_path):
+    """An empty 'prob' cell on data row 3."""
+    path = write(tmp_path, "nan_prob.csv", "outcome,prob,reward\na,0.25,1\nb,0.25,2\nc,,3\n")
+    load_error(path, "'prob'", row=3)
+
+
+def test_literal_nan_prob_names_row(tmp_path):
+    """A literal 'nan' in 'prob' on data row 2."""
+    path = write(tmp_path, "nan_text.csv", "prob,reward\n0.5,1\nnan,2\n")
+    load_error(path, "'prob'", row=2)
+
+
+def test_non_numeric_reward(tmp_path):
+    """A reward that is not a number on data row 2; the bad value is shown."""
+    path = write(tmp_path, "text_reward.csv", "outcome,prob,reward\na,0.5,1\nb,0.5,high\n")
+    load_error(path, "'reward'", "high", row=2)
+
+
+def test_infinite_reward(tmp_path):
+    """An infinite reward is refused."""
+    path = write(tmp_path, "inf_reward.csv", "prob,reward\n0.5,inf\n0.5,2\n")
+    load_error(path, "'reward'", row=1)
+
+
+def test_negative_prob(tmp_path):
+    """A negative probability on data row 2."""
+    path = write(tmp_path, "neg.csv", "prob,reward\n1.0,1\n-0.1,2\n0.1,3\n")
+    load_error(path, "'prob'", row=2)
+
+
+def test_zero_prob(tmp_path):
+    """Probabilities must be positive: 0 on data row 2 is refused."""
+    path = write(tmp_path, "zero.csv", "prob,reward\n1.0,1\n0,2\n")
+    load_error(path, "'prob'", row=2)
+
+
+def test_prob_above_one(tmp_path):
+    """A probability above 1 on data row 1."""
+    path = write(tmp_path, "big.csv", "prob,reward\n1.5,1\n")
+    load_error(path, "'prob'", row=1)
+
+
+def test_positive_logprob(tmp_path):
+    """A log-probability above 0 on data row 2."""
+    path = write(tmp_path, "pos_log.csv", "logprob,reward\n-0.1,1\n0.2,2\n")
+    load_error(path, "'logprob'", row=2)
+
+
+@pytest.mark.parametrize("column", ["prob", "logprob"])
+def test_not_summing_to_one_mentions_normalize(tmp_path, column):
+    """Masses summing to 0.4 are refused without normalize; the message says how to fix it."""
+    values = ("0.2", "0.2") if column == "prob" else (repr(float(np.log(0.2))),) * 2
+    path = write(tmp_path, f"sum_{column}.csv", f"{column},reward\n{values[0]},1\n{values[1]},2\n")
+    load_error(path, "normalize")
+
+
+def test_normalize_rescales_prob(tmp_path):
+    """With normalize=True, probabilities 0.2 and 0.6 become 0.25 and 0.75."""
+    path = write(tmp_path, "norm.csv", "outcome,prob,reward\na,0.2,1\nb,0.6,2\n")
+    table = load_user_file(path, normalize=True)
+    assert list(table.columns) == ["outcome", "prob", "reward", "count"]
+    np.testing.assert_allclose(table["prob"], [0.25, 0.75], rtol=1e-15)
+    np.testing.assert_array_equal(table["reward"], [1.0, 2.0])
+    np.testing.assert_array_equal(table["count"], [1, 1])
+
+
+def test_normalize_rescales_logprob_in_logs(tmp_path):
+    """With normalize=True, log-probabilities of -1000 and -1001 (underflowing as probs) work."""
+    path = write(tmp_path, "norm_log.csv", "logprob,reward\n-1000,1\n-1001,2\n")
+    table = load_user_file(path, normalize=True)
+    e = np.exp(-1.0)
+    # logprob -1000 carries only ~1e-13 absolute precision, hence rtol 1e-12
+    np.testing.assert_allclose(table["prob"], [1 / (1 + e), e / (1 + e)], rtol=1e-12)
+
+
+def test_sum_within_tolerance_is_accepted(tmp_path):
+    """A sum off by 1e-9 is rounding, accepted without normalize, and rescaled to 1."""
+    path = write(tmp_path, "close.csv", "prob,reward\n0.5,1\n0.500000001,2\n")
+    table = load_user_file(path)
+    assert table["prob"].sum() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_logprob_underflow_names_row(tmp_path):
+    """A logprob 800 below the total underflows after normalisation: data row 2 is named."""
+    path = write(tmp_path, "underflow.csv", "logprob,reward\n0,1\n-800,2\n")
+    load_error(path, "logprob", row=2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LIBRARY BUG (userfile): the underflow error reports the row of the merged table, "
+    "not the file's data row, when duplicate outcome rows come first (says row 2, should "
+    "be row 3)",
+)
+def test_logprob_underflow_row_after_duplicates(tmp_path):
+    """Underflow on data row 3, after a merged duplicate on rows 1-2: row 3 must be named."""
+    path = write(tmp_path, "underflow_dup.csv", "outcome,logprob,reward\na,0,1\na,0,1\nb,-800,2\n")
+    load_error(path, "logprob", row=3)
+
+
+# --------------------------------------------------------------------------- file level
+
+
+def test_empty_file(tmp_path):
+    """A 0-byte file."""
+    path = write(tmp_path, "empty.csv", b"")
+    load_error(path, "empty")
+
+
+def test_header_only(tmp_path):
+    """A header and no data rows."""
+    path = write(tmp_path, "header.csv", "outcome,prob,reward\n")
+    load_error(path, "no data rows")
+
+
+def test_not_utf8(tmp_path):
+    """Latin-1 'é' in an outcome name is refused with a hint to save as UTF-8."""
+    path = write(tmp_path, "latin1.csv", "outcome,prob,reward\ncaf\xe9,0.5,1\nb,0.5,2\n"
+                 .encode("latin-1"))
+    load_error(path, "UTF-8")
+
+
+def test_utf8_outcome_is_fine(tmp_path):
+    """The same file in UTF-8 loads and keeps the outcome name."""
+    path = write(tmp_path, "utf8.csv", "outcome,prob,reward\ncafé,0.5,1\nb,0.5,2\n")
+    assert list(load_user_file(path)["outcome"]) == ["café", "b"]
+
+
+def test_unknown_extension(tmp_path):
+    """A '.txt' file is refused, naming the extension."""
+    path = write(tmp_path, "samples.txt", "prob,reward\n1,1\n")
+    load_error(path, "'.txt'")
+
+
+def test_missing_file(tmp_path):
+    """A path that does not exist."""
+    load_error(tmp_path / "absent.csv", "no such file")
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+def test_duplicates_merged_with_counts(tmp_path):
+    """Rows of one outcome with equal prob and reward merge; counts add up."""
+    path = write(
+        tmp_path,
+        "dups.csv",
+        "outcome,prob,reward,count\na,0.5,1,2\nb,0.5,2,1\na,0.5,1,3\n",
+    )
+    table = load_user_file(path)
+    assert list(table["outcome"]) == ["a", "b"]
+    np.testing.assert_allclose(table["prob"], [0.5, 0.5], rtol=1e-15)
+    np.testing.assert_array_equal(table["reward"], [1.0, 2.0])
+    np.testing.assert_array_equal(table["count"], [5, 1])
+
+
+def test_duplicates_without_count_column_count_rows(tmp_path):
+    """Without a 'count' column each row counts once."""
+    path = write(tmp_path, "dups2.csv", "outcome,prob,reward\na,0.5,1\na,0.5,1\nb,0.5,2\n")
+    table = load_user_file(path)
+    np.testing.assert_array_equal(table["count"], [2, 1])
+
+
+def test_duplicate_with_different_reward(tmp_path):
+    """Outcome 'a' on rows 1 and 3 with rewards 1 and 5: both rows and 'reward' are named."""
+    path = write(tmp_path, "clash.csv", "outcome,prob,reward\na,0.5,1\nb,0.5,2\na,0.5,5\n")
+    message = load_error(path, "reward", "'a'", row=3)
+    assert re.search(r"\brow 1\b", message), message
+
+
+def test_duplicate_with_different_prob(tmp_path):
+    """Outcome 'a' on rows 1 and 2 with probabilities 0.5 and 0.25 is refused."""
+    path = write(tmp_path, "clash_p.csv", "outcome,prob,reward\na,0.5,1\na,0.25,1\nb,0.5,2\n")
+    message = load_error(path, "'a'", row=2)
+    assert re.search(r"\brow 1\b", message), message
+
+
+@pytest.mark.parametrize("count", ["0", "1.5", "-2", "x"])
+def test_bad_count(tmp_path, count):
+    """A count that is not a positive integer (here on data row 2)."""
+    path = write(tmp_path, "count.csv", f"prob,reward,count\n0.5,1,1\n0.5,2,{count}\n")
+    load_error(path, "'count'", row=2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=KeyError,
+    reason="LIBRARY BUG (userfile): an empty 'outcome' cell raises a bare KeyError "
+    "'[nan] not in index' instead of a ReferenceFileError naming the file and row",
+)
+def test_blank_outcome_id(tmp_path):
+    """An empty 'outcome' cell on data row 2 gives a ReferenceFileError naming row 2."""
+    path = write(tmp_path, "blank_id.csv", "outcome,prob,reward\na,0.5,1\n,0.5,2\n")
+    load_error(path, "'outcome'", row=2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LIBRARY BUG (userfile): outcome ids are parsed as numbers, so '01' and '1' "
+    "become one outcome '1' (merged, count 2) and '007' comes back as '7'",
+)
+def test_outcome_ids_kept_as_text(tmp_path):
+    """Ids '01' and '1' are different outcomes, and '007' stays '007'."""
+    path = write(tmp_path, "ids.csv", "outcome,prob,reward\n01,0.25,1\n1,0.25,1\n007,0.5,2\n")
+    table = load_user_file(path, normalize=True)
+    assert list(table["outcome"]) == ["01", "1", "007"]
+    np.testing.assert_allclose(table["prob"], [0.25, 0.25, 0.5], rtol=1e-15)
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".pq"])
+def test_parquet_round_trip(tmp_path, suffix):
+    """A pandas.to_parquet file loads to the same table as the equivalent CSV."""
+    frame = pd.DataFrame(
+        {
+            "outcome": ["x", "y", "z", "x"],
+            "logprob": [np.log(0.2), np.log(0.3), np.log(0.5), np.log(0.2)],
+            "reward": [0.5, -1.0, 2.0, 0.5],
+            "count": [1, 4, 2, 3],
+            "extra": ["ignored", "a", "b", "c"],
+        }
+    )
+    parquet = tmp_path / f"samples{suffix}"
+    frame.to_parquet(parquet)
+    csv = tmp_path / "samples.csv"
+    frame.to_csv(csv, index=False)
+    from_parquet = load_user_file(parquet)
+    from_csv = load_user_file(csv)
+    assert list(from_parquet["outcome"]) == ["x", "y", "z"]
+    np.testing.assert_allclose(from_parquet["prob"], [0.2, 0.3, 0.5], rtol=1e-14)
+    np.testing.assert_array_equal(from_parquet["reward"], [0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(from_parquet["count"], [4, 4, 2])
+    pd.testing.assert_frame_equal(from_parquet, from_csv)
+
+
+def test_parquet_bad_value_names_row(tmp_path):
+    """Validation is the same for parquet: a prob above 1 on data row 2."""
+    path = tmp_path / "bad.parquet"
+    pd.DataFrame({"prob": [0.5, 1.5], "reward": [1.0, 2.0]}).to_parquet(path)
+    load_error(path, "'prob'", row=2)
+
+
+def test_corrupt_parquet(tmp_path):
+    """A '.parquet' file that is not parquet gives a ReferenceFileError, not a crash."""
+    path = write(tmp_path, "broken.parquet", b"this is not parquet")
+    load_error(path, "parquet")
