@@ -51,8 +51,11 @@ def check_reference(p, r, ns=N_VALUES):
             else:
                 assert g <= 2 * PMF_FLOOR, f"pmf[{y}] n={n}: got {g!r}, want {float(w)!r}"
         for eps in np.unique(p[p > 0]):
-            assert_close(bestofn.kl_estimator(eps, n), mp_estimator(eps, n),
-                         f"kl_estimator eps={eps!r} n={n}")
+            assert_close(
+                bestofn.kl_estimator(eps, n),
+                mp_estimator(eps, n),
+                f"kl_estimator eps={eps!r} n={n}",
+            )
 
 
 _RNG = generator(20240611, "test_accuracy", "random_reference")

@@ -179,8 +179,9 @@ def test_header_only(tmp_path):
 
 def test_not_utf8(tmp_path):
     """Latin-1 'é' in an outcome name is refused with a hint to save as UTF-8."""
-    path = write(tmp_path, "latin1.csv", "outcome,prob,reward\ncaf\xe9,0.5,1\nb,0.5,2\n"
-                 .encode("latin-1"))
+    path = write(
+        tmp_path, "latin1.csv", "outcome,prob,reward\ncaf\xe9,0.5,1\nb,0.5,2\n".encode("latin-1")
+    )
     load_error(path, "UTF-8")
 
 

@@ -184,3 +184,11 @@ def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
     assert result.returncode != 0
     assert "config/broken.csv, row 2" in output and "'logprob'" in output
     assert not (workdir / test_config["paths"]["results"]).exists()
+
+
+def test_rerun_from_scratch_is_byte_identical(project, test_config):
+    """All jobs again, serially: every table and figure (PNG and PDF too) has the same bytes."""
+    outputs = project / test_config["paths"]["results"]
+    before = digest(outputs)
+    snakemake(project, "--configfile", "config/test.yaml", "--forceall", "--cores", "1")
+    assert digest(outputs) == before

@@ -17,6 +17,7 @@ from bonkl.groups import RewardGroups, as_reference, reward_groups
 
 _ROWS_PER_BLOCK = 8  # n values handled at once in outcome-sized work arrays
 _SERIES_RADIUS = 0.1  # |log ratio| below which the KL term uses its Taylor series
+_SERIES = [(k - 1) / special.factorial(k) for k in range(14, 1, -1)]  # (k-1)/k!, k = 14..2
 
 
 def _as_n(n) -> np.ndarray:
@@ -65,8 +66,8 @@ def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
     near = np.abs(ell) < _SERIES_RADIUS
     x = ell[near]
     series = np.zeros_like(x)
-    for k in range(14, 1, -1):
-        series = (series + (k - 1) / special.factorial(k)) * x
+    for coefficient in _SERIES:
+        series = (series + coefficient) * x
     terms[near] = mass[near] * series * x
     return terms
 

@@ -108,12 +108,12 @@ def best_of_n_margins(p, r, n_grid) -> pd.DataFrame:
         margins["gap_bound_distinct_rewards"] = margins["gap_bound_outcomes"]
     if _is_fair_binary(p, r):
         margins["binary_closed_form"] = (n, -np.abs(table["kl"] - bestofn.binary_kl_closed_form(n)))
-    return pd.concat(
-        [pd.DataFrame({"claim": claim, "n": np.asarray(ns, dtype=float),
-                       "margin": np.asarray(m, dtype=float)})
-         for claim, (ns, m) in margins.items()],
-        ignore_index=True,
-    )
+    sizes = [len(ns) for ns, _ in margins.values()]
+    return pd.DataFrame({
+        "claim": np.repeat(list(margins), sizes),
+        "n": np.concatenate([np.asarray(ns, dtype=float) for ns, _ in margins.values()]),
+        "margin": np.concatenate([np.asarray(m, dtype=float) for _, m in margins.values()]),
+    })
 
 
 def summarize(margins: pd.DataFrame) -> pd.DataFrame:

@@ -69,7 +69,8 @@ def kl_overlay(data: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     n = np.sort(data["n"].unique())
     ax.plot(n, bestofn.kl_formula(n), color="black", lw=1.2, ls=":", label="log n − (n−1)/n")
-    for color, (name, table) in zip(sns.color_palette(), data.groupby("reference", sort=False), strict=False):
+    groups = data.groupby("reference", sort=False)
+    for color, (name, table) in zip(sns.color_palette(), groups, strict=False):
         _kl_curves(ax, table, color, name)
     ax.set(xscale="log", xlabel=N_LABEL, ylabel=KL_LABEL)
     ax.legend(fontsize="x-small", ncol=2)

@@ -80,7 +80,8 @@ def _spike(spec: Mapping) -> tuple[np.ndarray, np.ndarray]:
     rest = 1.0 - sum(masses)
     if rest <= 0:
         raise ValueError(f"spike: 'masses' sum to {sum(masses)!r}; expected less than 1")
-    prob = [np.full(bulk, rest / bulk)] + [np.full(t, m / t) for m, t in zip(masses, tied, strict=True)]
+    spikes = list(zip(masses, tied, strict=True))
+    prob = [np.full(bulk, rest / bulk)] + [np.full(t, m / t) for m, t in spikes]
     reward = [np.arange(bulk, dtype=float)] + [
         np.full(t, float(bulk + i)) for i, t in enumerate(tied)
     ]
