@@ -150,12 +150,6 @@ def test_logprob_underflow_names_row(tmp_path):
     load_error(path, "logprob", row=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LIBRARY BUG (userfile): the underflow error reports the row of the merged table, "
-    "not the file's data row, when duplicate outcome rows come first (says row 2, should "
-    "be row 3)",
-)
 def test_logprob_underflow_row_after_duplicates(tmp_path):
     """Underflow on data row 3, after a merged duplicate on rows 1-2: row 3 must be named."""
     path = write(tmp_path, "underflow_dup.csv", "outcome,logprob,reward\na,0,1\na,0,1\nb,-800,2\n")
@@ -178,11 +172,11 @@ def test_header_only(tmp_path):
 
 
 def test_not_utf8(tmp_path):
-    """Latin-1 'é' in an outcome name is refused with a hint to save as UTF-8."""
+    """Latin-1 'é' in an outcome name (data row 2) is refused, naming the row, hinting UTF-8."""
     path = write(
-        tmp_path, "latin1.csv", "outcome,prob,reward\ncaf\xe9,0.5,1\nb,0.5,2\n".encode("latin-1")
+        tmp_path, "latin1.csv", "outcome,prob,reward\na,0.5,1\ncaf\xe9,0.5,2\n".encode("latin-1")
     )
-    load_error(path, "UTF-8")
+    load_error(path, "UTF-8", row=2)
 
 
 def test_utf8_outcome_is_fine(tmp_path):
@@ -247,23 +241,12 @@ def test_bad_count(tmp_path, count):
     load_error(path, "'count'", row=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="LIBRARY BUG (userfile): an empty 'outcome' cell raises a bare KeyError "
-    "'[nan] not in index' instead of a ReferenceFileError naming the file and row",
-)
 def test_blank_outcome_id(tmp_path):
     """An empty 'outcome' cell on data row 2 gives a ReferenceFileError naming row 2."""
     path = write(tmp_path, "blank_id.csv", "outcome,prob,reward\na,0.5,1\n,0.5,2\n")
     load_error(path, "'outcome'", row=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LIBRARY BUG (userfile): outcome ids are parsed as numbers, so '01' and '1' "
-    "become one outcome '1' (merged, count 2) and '007' comes back as '7'",
-)
 def test_outcome_ids_kept_as_text(tmp_path):
     """Ids '01' and '1' are different outcomes, and '007' stays '007'."""
     path = write(tmp_path, "ids.csv", "outcome,prob,reward\n01,0.25,1\n1,0.25,1\n007,0.5,2\n")

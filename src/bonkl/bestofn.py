@@ -146,7 +146,8 @@ def expected_kl_estimator(p, r, n):
     mass = p[support]
     log_rest = np.log1p(-np.minimum(mass, 0.5))
     dominant = mass > 0.5
-    log_rest[dominant] = np.log(np.sum(mass[~dominant]))
+    with np.errstate(divide="ignore"):  # a single outcome: log 0 = -inf is right
+        log_rest[dominant] = np.log(np.sum(mass[~dominant]))
     log_mass = np.log(mass)
     log_mass[dominant] = _log1mexp(log_rest[dominant])
     flat = n.ravel()
@@ -227,6 +228,10 @@ def estimator_monte_carlo(p, r, n, draws: int, rng: np.random.Generator, level: 
     """Monte-Carlo estimator: mean of ``D̂_n(p(y))`` over ``draws`` best-of-n draws.
 
     Returns ``(mean, low, high)`` with a normal-approximation interval at ``level``.
+    When ``D̂_n(p(y))`` under best-of-n is very skewed (a rare outcome with a large value),
+    the interval covers less than ``level``: for Zipf(2) over 30 outcomes with the
+    likeliest one best, n = 10 and 2000 draws, about 11% of intervals cover the exact
+    :func:`expected_kl_estimator`. Use that exact value where it matters.
     """
     p, r = as_reference(p, r)
     values = kl_estimator(p[sample(p, r, n, draws, rng)], n)

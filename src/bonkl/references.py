@@ -7,7 +7,8 @@ files). Families (config key ``family``):
 - ``zipf(size, exponent)``: ``p_k ∝ (k+1)^-exponent``.
 - ``geometric(size, ratio)``: ``p_k ∝ ratio^k``.
 - ``dirichlet(size, concentration[, seed])``: ``p ~ Dir(concentration·1)``, drawn in logs
-  (``log G = log Gamma(α+1) + log(U)/α``) so tiny masses stay positive.
+  (``log G = log Gamma(α+1) + log(U)/α``) so tiny masses are exact down to the
+  double-precision floor; a mass below ~1e-308 is stored as 0 and leaves the support.
 - ``spike(bulk, masses[, outcomes])``: a uniform bulk of ``bulk`` outcomes with rewards
   ``0..bulk-1``, then one top group per entry of ``masses`` (increasing reward), each of
   ``outcomes[i]`` tied outcomes sharing ``masses[i]`` equally: the paper's
@@ -37,7 +38,7 @@ FAMILIES = (*RANKED_FAMILIES, "spike", "binary", "file")
 
 
 def log_dirichlet(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Log of a ``Dirichlet(alpha)`` draw, exact for tiny ``alpha`` (no underflow to 0)."""
+    """Log of a ``Dirichlet(alpha)`` draw, finite even for tiny ``alpha`` (no underflow)."""
     log_gamma = np.log(rng.standard_gamma(alpha + 1.0)) + np.log(rng.random(alpha.size)) / alpha
     return log_gamma - logsumexp(log_gamma)
 

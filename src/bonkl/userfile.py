@@ -7,8 +7,10 @@ ignored. This is what one saves from an LLM: per sampled output, its reference l
 and its reward. Rows with the same ``outcome`` must agree on probability and reward;
 they are merged and their counts added. Probabilities must be positive and sum to 1
 (within 1e-6) unless ``normalize`` is true, in which case they are rescaled to sum to 1
-(in logs for ``logprob``). Any problem raises :class:`ReferenceFileError` naming the
-file, the row (1-based, as a spreadsheet shows data rows) and what was expected.
+(in logs for ``logprob``). Outcome ids are text (``01`` and ``1`` differ) and may not
+be blank. Any problem raises :class:`ReferenceFileError` naming the file, the row
+(data rows counted from 1 after the header; blank lines are skipped and not counted)
+and what was expected.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ import pandas as pd
 from scipy.special import logsumexp
 
 SUM_TOLERANCE = 1e-6
-_READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+_READERS = {
+    ".csv": lambda path: pd.read_csv(path, dtype={"outcome": str}),
+    ".parquet": pd.read_parquet,
+    ".pq": pd.read_parquet,
+}
 
 
 class ReferenceFileError(ValueError):
@@ -42,10 +48,20 @@ def _read(path: Path) -> pd.DataFrame:
         return reader(path)
     except pd.errors.EmptyDataError:
         _fail(path, "the file is empty; expected a header and at least one row")
-    except UnicodeDecodeError as err:
-        _fail(path, f"not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8")
+    except UnicodeDecodeError:
+        _fail(path, "is not UTF-8 text; save it as UTF-8", _first_undecodable_row(path))
     except Exception as err:  # noqa: BLE001 - any parser failure is the user's file
         _fail(path, f"cannot be read as {path.suffix[1:]}: {err}")
+
+
+def _first_undecodable_row(path: Path) -> int | None:
+    """0-based data row of the first line that is not UTF-8 (None for the header)."""
+    for line_number, line in enumerate(path.read_bytes().splitlines()):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return line_number - 1 if line_number else None
+    return None
 
 
 def _numeric(path, df: pd.DataFrame, column: str) -> np.ndarray:
@@ -76,24 +92,24 @@ def load_user_file(path: str | Path, normalize: bool = False) -> pd.DataFrame:
     if prob_column == "prob":
         bad = np.flatnonzero((values <= 0) | (values > 1))
         if bad.size:
-            _fail(path, f"'prob' is {values[bad[0]]!r}; expected a value in (0, 1]", int(bad[0]))
+            _fail(path, f"'prob' is {float(values[bad[0]])!r}; expected a value in (0, 1]",
+                  int(bad[0]))
         logprob = np.log(values)
     else:
         bad = np.flatnonzero(values > 0)
         if bad.size:
-            _fail(path, f"'logprob' is {values[bad[0]]!r}; expected a value <= 0", int(bad[0]))
+            _fail(path, f"'logprob' is {float(values[bad[0]])!r}; expected a value <= 0",
+                  int(bad[0]))
         logprob = values
     if "count" in df.columns:
         count = _numeric(path, df, "count")
         bad = np.flatnonzero((count < 1) | (count != np.round(count)))
         if bad.size:
-            _fail(path, f"'count' is {count[bad[0]]!r}; expected a positive integer", int(bad[0]))
+            _fail(path, f"'count' is {float(count[bad[0]])!r}; expected a positive integer",
+                  int(bad[0]))
     else:
         count = np.ones(len(df))
-    outcome = (
-        df["outcome"].astype(str).to_numpy() if "outcome" in df.columns
-        else np.arange(len(df)).astype(str)
-    )
+    outcome = _outcome_ids(path, df)
     table = _merge_duplicates(path, outcome, logprob, reward, count.astype(np.int64))
     total = logsumexp(table["logprob"].to_numpy())
     if not normalize and abs(np.expm1(total)) > SUM_TOLERANCE:
@@ -104,10 +120,21 @@ def load_user_file(path: str | Path, normalize: bool = False) -> pd.DataFrame:
         )
     table["prob"] = np.exp(table.pop("logprob").to_numpy() - total)
     if not np.all(table["prob"] > 0):
-        row = int(np.flatnonzero(~(table["prob"] > 0))[0])
-        _fail(path, "probability underflows to 0 after normalisation (logprob below ~-745 "
-              "relative to the total)", row)
+        row = int(table["row"].to_numpy()[np.flatnonzero(~(table["prob"] > 0))[0]])
+        _fail(path, f"{prob_column!r} underflows to probability 0 after normalisation "
+              "(log-probability below about -745 relative to the total)", row)
     return table[["outcome", "prob", "reward", "count"]]
+
+
+def _outcome_ids(path, df: pd.DataFrame) -> np.ndarray:
+    if "outcome" not in df.columns:
+        return np.arange(len(df)).astype(str)
+    ids = df["outcome"]
+    blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        _fail(path, "'outcome' is blank; expected an id (or drop the column)",
+              int(np.flatnonzero(blank)[0]))
+    return ids.astype(str).to_numpy()
 
 
 def _merge_duplicates(path, outcome, logprob, reward, count) -> pd.DataFrame:
@@ -122,6 +149,6 @@ def _merge_duplicates(path, outcome, logprob, reward, count) -> pd.DataFrame:
             other = int(first.loc[outcome[row], "row"])
             _fail(path, f"outcome {outcome[row]!r} appears again with a different {column} "
                   f"than at row {other + 1}", row)
-    merged = first.drop(columns="row")
+    merged = first.copy()
     merged["count"] = rows.groupby("outcome", sort=False)["count"].sum()
     return merged.reset_index()
