@@ -118,12 +118,15 @@ def random_reference(rng: np.random.Generator, max_size: int) -> tuple[np.ndarra
 
     Size uniform in ``2..max_size``; ``p ~ Dir(α)`` with ``α`` log-uniform in
     [0.01, 10]; with probability 1/2 up to three outcomes (sometimes the best one) get
-    masses ``10^-U(5, 300)``; rewards are integer levels (from all tied to all distinct).
+    masses ``10^-U(5, 300)``; rewards are all distinct with probability 1/3, else integer
+    levels drawn with replacement (from all tied to mostly distinct).
     """
     size = int(rng.integers(2, max_size + 1))
     logp = log_dirichlet(np.full(size, 10.0 ** rng.uniform(-2, 1)), rng)
-    levels = int(rng.integers(1, size + 1))
-    reward = rng.integers(0, levels, size).astype(float)
+    if rng.random() < 1 / 3:
+        reward = rng.permutation(size).astype(float)
+    else:
+        reward = rng.integers(0, int(rng.integers(1, size + 1)), size).astype(float)
     if rng.random() < 0.5:
         tiny = rng.choice(size, int(rng.integers(1, min(3, size) + 1)), replace=False)
         if rng.random() < 0.5:
