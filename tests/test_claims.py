@@ -1,0 +1,71 @@
+"""The claims ledger: margins, merging of chunk summaries, and verdicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bonkl import bestofn
+from bonkl.claims import CLAIMS, best_of_n_margins, ledger, summarize
+
+GRID = [1, 2, 3, 10, 100, 10**4]
+
+
+def margins_of(name, p, r):
+    return best_of_n_margins(p, r, GRID).assign(reference=name)
+
+
+def test_margins_are_the_slack_of_each_claim():
+    """For uniform over 4: kl_le_formula's margin is formula - KL, computed independently."""
+    p, r = np.full(4, 0.25), np.arange(4.0)
+    margins = margins_of("u4", p, r)
+    formula = margins[margins["claim"] == "kl_le_formula"]
+    assert list(formula["n"]) == [2, 3, 10, 100, 10**4]  # n = 1 left out
+    expected = bestofn.kl_formula(formula["n"].to_numpy()) - bestofn.kl(p, r, formula["n"])
+    np.testing.assert_allclose(formula["margin"], expected, rtol=1e-12)
+    assert "binary_closed_form" not in set(margins["claim"])
+    assert "gap_bound_distinct_rewards" in set(margins["claim"])
+
+
+def test_fair_binary_gets_the_closed_form_and_ties_do_not_get_distinct_rows():
+    binary = margins_of("b", [0.5, 0.5], [0.0, 1.0])
+    assert (binary[binary["claim"] == "binary_closed_form"]["margin"] > -1e-15).all()
+    tied = margins_of("t", [0.2, 0.3, 0.5], [0.0, 0.0, 1.0])
+    assert "gap_bound_distinct_rewards" not in set(tied["claim"])
+
+
+def test_reported_gap_bound_fails_with_ties():
+    """1000 equal masses in two tied halves: Σ_y p² = 1e-3 is small, the gap is not.
+
+    The gap is that of the fair binary reference (0.062 nats at n = 2), the bound 0.004.
+    """
+    p = np.full(1000, 1e-3)
+    r = np.repeat([0.0, 1.0], 500)
+    margins = margins_of("tied", p, r)
+    outcomes = margins[margins["claim"] == "gap_bound_outcomes"]["margin"]
+    groups = margins[margins["claim"] == "gap_bound_tie_groups"]["margin"]
+    assert outcomes.min() < 0 <= groups.min()
+
+
+def test_summaries_merge_to_the_same_verdict_as_all_cases_at_once():
+    rng = np.random.default_rng(3)
+    parts = [margins_of(f"d{i}", rng.dirichlet(np.ones(5)), rng.integers(0, 3, 5).astype(float))
+             for i in range(6)]
+    whole = summarize(pd.concat(parts, ignore_index=True))
+    halves = [summarize(pd.concat(parts[:3])), summarize(pd.concat(parts[3:]))]
+    chunked = summarize(pd.concat(halves))
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), chunked.reset_index(drop=True))
+
+
+def test_ledger_verdicts_and_unchecked_claims():
+    summaries = pd.DataFrame({
+        "claim": ["kl_le_formula", "gap_bound_outcomes"], "cases": [10, 10],
+        "reference": ["a", "b"], "n": [2.0, 3.0], "margin": [-1e-13, -0.1],
+    })
+    table = ledger(summaries).set_index("claim")
+    assert list(table.index) == list(CLAIMS)
+    assert table.loc["kl_le_formula", "holds"]  # within the 1e-12 noise floor
+    assert not table.loc["gap_bound_outcomes", "holds"]
+    assert table.loc["binary_closed_form", "cases"] == 0
+    assert not table.loc["binary_closed_form", "holds"]
+    assert table.loc["gap_bound_outcomes", "worst_case"] == "b at n=3"
