@@ -13,12 +13,12 @@ def main(sm, log):
     chunk = int(sm.wildcards.chunk)
     rng = generator(sm.params.seed, "claims_random", chunk)
     margins = []
-    for i in range(sm.params.references):
+    for i in range(sm.params.reference_count):
         p, r = random_reference(rng, sm.params.max_size)
         margins.append(best_of_n_margins(p, r, sm.params.n_grid).assign(
             reference=f"random-{chunk}-{i}"))
     summary = summarize(pd.concat(margins, ignore_index=True))
-    log.info("%d random references\n%s", sm.params.references, summary.to_string())
+    log.info("%d random references\n%s", sm.params.reference_count, summary.to_string())
     write_table(summary, sm.output[0])
 
 

@@ -13,9 +13,9 @@ import pandas as pd
 from bonkl import bestofn
 
 
-def log_integer_grid(max: float, points: int) -> list[int]:  # noqa: A002 - the config's key
-    """Distinct integers ``round(10^t)`` for ``t`` evenly spaced in ``[0, log10(max)]``."""
-    grid = np.unique(np.rint(np.logspace(0.0, np.log10(max), int(points))))
+def log_integer_grid(maximum: float, points: int) -> list[int]:
+    """Distinct integers ``round(10^t)`` for ``t`` evenly spaced in ``[0, log10(maximum)]``."""
+    grid = np.unique(np.rint(np.logspace(0.0, np.log10(maximum), int(points))))
     return [int(n) for n in grid]
 
 

@@ -25,7 +25,7 @@ rule claims_random:
         f"{RESULTS}/claims/random/{{chunk}}.csv",
     params:
         seed=config["seed"],
-        references=lambda w: min(
+        reference_count=lambda w: min(
             config["claims"]["chunk_size"],
             config["claims"]["random_references"] - int(w.chunk) * config["claims"]["chunk_size"],
         ),

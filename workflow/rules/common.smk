@@ -57,8 +57,8 @@ def _check_references(entries):
 
 
 REFERENCES = _check_references(config["references"])
-N_GRID = log_integer_grid(**config["bestofn"]["n_grid"])
-CLAIMS_N_GRID = log_integer_grid(**config["claims"]["n_grid"])
+N_GRID = log_integer_grid(config["bestofn"]["n_grid"]["max"], config["bestofn"]["n_grid"]["points"])
+CLAIMS_N_GRID = log_integer_grid(config["claims"]["n_grid"]["max"], config["claims"]["n_grid"]["points"])
 CLAIMS_CHUNKS = range(
     math.ceil(config["claims"]["random_references"] / config["claims"]["chunk_size"])
 )
