@@ -73,7 +73,7 @@ def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
 
 
 def kl_formula(n):
-    """``log n - (n-1)/n``: the formula used across the literature (paper A, eq. for KL_formula)."""
+    """``log n - (n-1)/n``: the formula used across the literature (paper A, "KL divergence")."""
     n = _as_n(n)
     value = np.log(n) - 1.0 + 1.0 / n
     return float(value) if n.ndim == 0 else value
