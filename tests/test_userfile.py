@@ -41,73 +41,31 @@ def load_error(path, *fragments, row=None, normalize=False) -> str:
 # --------------------------------------------------------------------------- columns
 
 
-def test_missing_reward_column(tmp_path):
-    """No 'reward' column."""
-    path = write(tmp_path, "no_reward.csv", "outcome,prob\na,0.5\nb,0.5\n")
-    load_error(path, "'reward'")
+# One bad CSV each: (what is wrong, content, fragments the message must hold, data row).
+BAD_CSV = [
+    ("no 'reward' column", "outcome,prob\na,0.5\nb,0.5\n", ["'reward'"], None),
+    ("neither 'prob' nor 'logprob'", "outcome,p,reward\na,0.5,1\nb,0.5,2\n",
+     ["'prob'", "'logprob'"], None),
+    ("both 'prob' and 'logprob'", "prob,logprob,reward\n0.5,-0.69,1\n0.5,-0.69,2\n",
+     ["'prob'", "'logprob'"], None),
+    ("empty 'prob' cell", "outcome,prob,reward\na,0.25,1\nb,0.25,2\nc,,3\n", ["'prob'"], 3),
+    ("literal nan in 'prob'", "prob,reward\n0.5,1\nnan,2\n", ["'prob'"], 2),
+    ("non-numeric reward, value shown", "outcome,prob,reward\na,0.5,1\nb,0.5,high\n",
+     ["'reward'", "high"], 2),
+    ("infinite reward", "prob,reward\n0.5,inf\n0.5,2\n", ["'reward'"], 1),
+    ("negative prob", "prob,reward\n1.0,1\n-0.1,2\n0.1,3\n", ["'prob'"], 2),
+    ("zero prob", "prob,reward\n1.0,1\n0,2\n", ["'prob'"], 2),
+    ("prob above 1", "prob,reward\n1.5,1\n", ["'prob'"], 1),
+    ("positive logprob", "logprob,reward\n-0.1,1\n0.2,2\n", ["'logprob'"], 2),
+]
 
 
-def test_neither_prob_nor_logprob(tmp_path):
-    """Neither 'prob' nor 'logprob'."""
-    path = write(tmp_path, "no_prob.csv", "outcome,p,reward\na,0.5,1\nb,0.5,2\n")
-    load_error(path, "'prob'", "'logprob'")
-
-
-def test_both_prob_and_logprob(tmp_path):
-    """Both 'prob' and 'logprob' is ambiguous."""
-    path = write(tmp_path, "both.csv", "prob,logprob,reward\n0.5,-0.69,1\n0.5,-0.69,2\n")
-    load_error(path, "'prob'", "'logprob'")
-
-
-# --------------------------------------------------------------------------- values
-
-
-def test_nan_prob_names_row(tmp_path):
-    """An empty 'prob' cell on data row 3."""
-    path = write(tmp_path, "nan_prob.csv", "outcome,prob,reward\na,0.25,1\nb,0.25,2\nc,,3\n")
-    load_error(path, "'prob'", row=3)
-
-
-def test_literal_nan_prob_names_row(tmp_path):
-    """A literal 'nan' in 'prob' on data row 2."""
-    path = write(tmp_path, "nan_text.csv", "prob,reward\n0.5,1\nnan,2\n")
-    load_error(path, "'prob'", row=2)
-
-
-def test_non_numeric_reward(tmp_path):
-    """A reward that is not a number on data row 2; the bad value is shown."""
-    path = write(tmp_path, "text_reward.csv", "outcome,prob,reward\na,0.5,1\nb,0.5,high\n")
-    load_error(path, "'reward'", "high", row=2)
-
-
-def test_infinite_reward(tmp_path):
-    """An infinite reward is refused."""
-    path = write(tmp_path, "inf_reward.csv", "prob,reward\n0.5,inf\n0.5,2\n")
-    load_error(path, "'reward'", row=1)
-
-
-def test_negative_prob(tmp_path):
-    """A negative probability on data row 2."""
-    path = write(tmp_path, "neg.csv", "prob,reward\n1.0,1\n-0.1,2\n0.1,3\n")
-    load_error(path, "'prob'", row=2)
-
-
-def test_zero_prob(tmp_path):
-    """Probabilities must be positive: 0 on data row 2 is refused."""
-    path = write(tmp_path, "zero.csv", "prob,reward\n1.0,1\n0,2\n")
-    load_error(path, "'prob'", row=2)
-
-
-def test_prob_above_one(tmp_path):
-    """A probability above 1 on data row 1."""
-    path = write(tmp_path, "big.csv", "prob,reward\n1.5,1\n")
-    load_error(path, "'prob'", row=1)
-
-
-def test_positive_logprob(tmp_path):
-    """A log-probability above 0 on data row 2."""
-    path = write(tmp_path, "pos_log.csv", "logprob,reward\n-0.1,1\n0.2,2\n")
-    load_error(path, "'logprob'", row=2)
+@pytest.mark.parametrize(("content", "fragments", "row"), [case[1:] for case in BAD_CSV],
+                         ids=[case[0] for case in BAD_CSV])
+def test_bad_column_or_value_is_refused(tmp_path, content, fragments, row):
+    """The message names the file, the column (and the bad value), and the data row."""
+    path = write(tmp_path, "bad.csv", content)
+    load_error(path, *fragments, row=row)
 
 
 @pytest.mark.parametrize("column", ["prob", "logprob"])
