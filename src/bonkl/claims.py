@@ -15,6 +15,7 @@ import pandas as pd
 
 from bonkl import bestofn
 from bonkl.kl_study import kl_summary
+from bonkl.references import random_reference
 
 LEDGER_NOTE = """
 One row per claim of the papers, checked on every reference of the study's config and
@@ -114,6 +115,18 @@ def best_of_n_margins(p, r, n_grid) -> pd.DataFrame:
         "n": np.concatenate([np.asarray(ns, dtype=float) for ns, _ in margins.values()]),
         "margin": np.concatenate([np.asarray(m, dtype=float) for _, m in margins.values()]),
     })
+
+
+def random_reference_summary(rng: np.random.Generator, count: int, max_size: int, n_grid,
+                             label: str) -> pd.DataFrame:
+    """:func:`summarize` of the margins of ``count`` random references (``label-i``).
+
+    The references come from :func:`bonkl.references.random_reference`: ties, tiny
+    masses and tiny top groups.
+    """
+    margins = [best_of_n_margins(*random_reference(rng, max_size), n_grid).assign(
+        reference=f"{label}-{i}") for i in range(count)]
+    return summarize(pd.concat(margins, ignore_index=True))
 
 
 def summarize(margins: pd.DataFrame) -> pd.DataFrame:

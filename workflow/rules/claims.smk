@@ -20,7 +20,7 @@ rule claims_reference:
 
 rule claims_random:
     input:
-        lib=library("claims", "references"),
+        lib=library("claims"),
     output:
         f"{RESULTS}/claims/random/{{chunk}}.csv",
     params:
