@@ -23,5 +23,6 @@ rule all:
         expand(f"{RESULTS}/bestofn/{{reference}}.csv", reference=REFERENCES),
         f"{RESULTS}/claims.csv",
         f"{FIGURES}/claims.md",
-        expand(f"{FIGURES}/{{figure}}.{{ext}}", figure=config["figures"], ext=["png", "pdf", "csv"]),
+        expand(f"{FIGURES}/{{figure}}.{{ext}}", figure=FIGURE_SPECS, ext=["png", "pdf", "csv"]),
+        TARGETS,
     default_target: True

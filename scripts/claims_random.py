@@ -1,6 +1,6 @@
 """Stage claims: check the claims on one chunk of random references."""
 
-from bonkl.claims import random_reference_summary
+from bonkl.kl_claims import random_reference_summary
 from bonkl.runlog import run
 from bonkl.seeding import generator
 from bonkl.tables import write_table

@@ -1,6 +1,7 @@
-"""Stage claims: check the claims on one reference of the config."""
+"""Stage claims: check paper A's KL claims on one reference of the config."""
 
-from bonkl.claims import best_of_n_margins, summarize
+from bonkl.claims import summarize
+from bonkl.kl_claims import CLAIMS, best_of_n_margins
 from bonkl.runlog import run
 from bonkl.tables import read_reference, write_table
 
@@ -8,7 +9,7 @@ from bonkl.tables import read_reference, write_table
 def main(sm, log):
     p, r, _ = read_reference(sm.input.reference)
     margins = best_of_n_margins(p, r, sm.params.n_grid).assign(reference=sm.wildcards.reference)
-    summary = summarize(margins)
+    summary = summarize(margins, CLAIMS.values())
     log.info("\n%s", summary.to_string())
     write_table(summary, sm.output[0])
 

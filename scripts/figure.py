@@ -1,20 +1,23 @@
-"""Stage figures: draw one figure (``params.figure``, a key of ``bonkl.plots.FIGURES``)."""
+"""Stage figures: draw one figure, ``FIGURES[params.figure]`` of ``bonkl.<params.plots>``."""
+
+from importlib import import_module
 
 import pandas as pd
 
-from bonkl.plots import FIGURES, save_figure, set_style
+from bonkl.plots import save_figure, set_style
 from bonkl.runlog import run
 from bonkl.tables import read_table
 
 
 def main(sm, log):
     data = pd.concat(
-        [read_table(path).assign(reference=name)
-         for name, path in zip(sm.params.references, sm.input.tables, strict=True)],
+        [read_table(path).assign(**{sm.params.column: label})
+         for label, path in zip(sm.params.labels, sm.input.tables, strict=True)],
         ignore_index=True,
     )
+    draw = import_module(f"bonkl.{sm.params.plots}").FIGURES[sm.params.figure]
     set_style()
-    fig, plotted = FIGURES[sm.params.figure](data)
+    fig, plotted = draw(data)
     save_figure(fig, plotted, sm.output.png, sm.output.pdf, sm.output.csv)
     log.info("%s: %d rows plotted", sm.params.figure, len(plotted))
 

@@ -98,3 +98,34 @@ def pmf(p, r, n):
         for i, py in members:
             out[i] = py / mass * pc
     return out
+
+
+def tilt(p, r, lam):
+    """``p e^{λ r} / Σ p e^{λ r}`` as mpf, straight from the definition (paper B)."""
+    with mp.workdps(DIGITS + 30):
+        lam = mp.mpf(lam)
+        weights = [mp.mpf(pi) * mp.exp(lam * mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)]
+        total = mp.fsum(weights)
+        return [w / total for w in weights]
+
+
+def kl_between(q, p):
+    """``Σ q log(q/p)`` as mpf, zero terms skipped."""
+    with mp.workdps(DIGITS + 30):
+        return mp.fsum(mp.mpf(qi) * mp.log(mp.mpf(qi) / mp.mpf(pi))
+                       for qi, pi in zip(q, p, strict=True) if qi > 0)
+
+
+def forward_target(p, r, beta):
+    """``(β p/(Λ − r), Λ)`` with ``Σ β p/(Λ − r) = 1`` solved by mpmath's bisection."""
+    with mp.workdps(DIGITS + 30):
+        beta = mp.mpf(beta)
+        top = max(mp.mpf(ri) for pi, ri in zip(p, r, strict=True) if pi > 0)
+
+        def excess(lam):
+            return mp.fsum(beta * mp.mpf(pi) / (lam - mp.mpf(ri))
+                           for pi, ri in zip(p, r, strict=True) if pi > 0) - 1
+
+        top_mass = mp.fsum(mp.mpf(pi) for pi, ri in zip(p, r, strict=True) if pi > 0 and ri == top)
+        lam = mp.findroot(excess, (top + beta * top_mass, top + beta), solver="anderson")
+        return [beta * mp.mpf(pi) / (lam - mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)], lam

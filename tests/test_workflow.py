@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from bonkl.claims import CLAIMS
+from bonkl.kl_claims import CLAIMS
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures"]
@@ -80,18 +80,37 @@ def test_config():
     return yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
 
 
-def test_every_output_is_written_and_finite(project, test_config):
+@pytest.fixture(scope="module")
+def figure_rules(project):
+    """The figure_<name> rules of the test config, from a dry run of every job."""
+    jobs = planned_jobs(project, "--configfile", "config/test.yaml", "--forceall")
+    return {rule for rule in jobs if rule.startswith("figure_")}
+
+
+def only_reference(config, name: str, names: set[str]):
+    """``config`` with every list of reference names (figure lists and such) set to [name]."""
+    if isinstance(config, dict):
+        return {key: only_reference(value, name, names) for key, value in config.items()}
+    if isinstance(config, list) and config and all(isinstance(item, str) and item in names
+                                                   for item in config):
+        return [name]
+    return config
+
+
+def test_every_output_is_written_and_finite(project, test_config, figure_rules):
     results = project / test_config["paths"]["results"]
     figures = project / test_config["paths"]["figures"]
+    for path in results.rglob("*.csv"):
+        numeric = pd.read_csv(path).select_dtypes("number").to_numpy()
+        assert (numeric == numeric).all() and abs(numeric).max() < float("inf"), path
     for spec in test_config["references"]:
         table = pd.read_csv(results / "bestofn" / f"{spec['name']}.csv")
         assert len(table) == len(set(table["n"])) > 1
-        numeric = table.select_dtypes("number").to_numpy()
-        assert (numeric == numeric).all() and abs(numeric).max() < float("inf")
         assert (table["kl"] <= table["kl_formula"] + 1e-12).all()
         reference = pd.read_csv(results / "reference" / f"{spec['name']}.csv")
         assert reference["prob"].sum() == pytest.approx(1.0, abs=1e-12)
-    for figure in test_config["figures"]:
+    assert len(figure_rules) >= 5
+    for figure in (rule.removeprefix("figure_") for rule in figure_rules):
         assert (figures / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (figures / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
         assert len(pd.read_csv(figures / f"{figure}.csv")) > 0
@@ -101,27 +120,30 @@ def test_every_output_is_written_and_finite(project, test_config):
 
 def test_claims_ledger_lists_every_claim(project, test_config):
     ledger = pd.read_csv(project / test_config["paths"]["results"] / "claims.csv")
-    assert list(ledger["claim"]) == list(CLAIMS)
+    assert list(ledger["claim"])[: len(CLAIMS)] == list(CLAIMS)
+    assert ledger["claim"].is_unique
     assert set(ledger["status"]) <= {"proven", "reported", "derived", "stated-number"}
     assert (ledger["cases"] > 0).all()
     proven = ledger[ledger["status"] == "proven"]
     assert proven["holds"].all(), proven
     markdown = (project / test_config["paths"]["figures"] / "claims.md").read_text()
-    assert all(claim in markdown for claim in CLAIMS)
+    assert all(claim in markdown for claim in ledger["claim"])
 
 
 def test_second_run_has_nothing_to_do(project):
     assert planned_jobs(project, "--configfile", "config/test.yaml") == {}
 
 
-def test_edits_rerun_exactly_their_dependents(project, test_config):
-    figure_rules = {f"figure_{name}" for name in test_config["figures"]}
-
+def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules):
+    kl_figures = {rule for rule in figure_rules if rule.startswith("figure_kl_")}
     edited = dict(test_config, bestofn=dict(test_config["bestofn"], mc_draws=150))
     (project / "config" / "edited.yaml").write_text(yaml.safe_dump(edited))
     jobs = planned_jobs(project, "--configfile", "config/edited.yaml")
-    assert set(jobs) == {"bestofn", "all"} | figure_rules
+    assert set(jobs) == {"bestofn", "all"} | kl_figures
     assert jobs["bestofn"] == len(test_config["references"])
+
+    edit(project / "src" / "bonkl" / "plots_bestofn.py")
+    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | kl_figures
 
     edit(project / "src" / "bonkl" / "plots.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | figure_rules
@@ -129,7 +151,7 @@ def test_edits_rerun_exactly_their_dependents(project, test_config):
     edit(project / "src" / "bonkl" / "bestofn.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
-        "claims_markdown", *figure_rules,
+        "claims_markdown", *kl_figures,
     }
 
 
@@ -140,7 +162,7 @@ def test_full_study_dry_run(tmp_path):
     assert jobs["reference"] == jobs["bestofn"] == len(config["references"])
     chunks = -(-config["claims"]["random_references"] // config["claims"]["chunk_size"])
     assert jobs["claims_random"] == chunks
-    assert {f"figure_{name}" for name in config["figures"]} <= set(jobs)
+    assert {f"figure_{name}" for name in config["bestofn"]["figures"]} <= set(jobs)
 
 
 BAD_CONFIGS = [
@@ -152,8 +174,13 @@ BAD_CONFIGS = [
                     {"name": "u", "family": "binary"}], "references[1].name 'u' is already used"),
     ("references", [{"name": "s", "family": "spike", "bulk": 3, "masses": [0.6, 0.5]}],
      "masses sum to 1.1"),
-    ("figures", {"kl_binary": ["nowhere"]}, "figures.kl_binary[0] is 'nowhere'"),
-    ("bestofn", {"n_grid": {"max": 100, "points": 0}, "mc_draws": 10},
+    ("bestofn", {"n_grid": {"max": 100, "points": 1}, "mc_draws": 10,
+                 "figures": {name: ["binary"] for name in
+                             ["kl_uniform", "kl_staircase", "kl_samples", "kl_gap_bounds"]}
+                 | {"kl_binary": ["nowhere"]}},
+     "bestofn.figures.kl_binary[0] is 'nowhere'"),
+    ("bestofn", {"n_grid": {"max": 100, "points": 0}, "mc_draws": 10,
+                 "figures": {"kl_binary": ["binary"]}},
      "0 is less than the minimum of 1"),
 ]
 
@@ -164,7 +191,8 @@ def test_bad_config_is_refused_before_any_job(tmp_path, test_config, key, value,
     workdir = copy_project(tmp_path)
     bad = dict(test_config, **{key: value})
     if key == "references":
-        bad["figures"] = {"kl_binary": [value[0]["name"]]}
+        names = {spec["name"] for spec in test_config["references"]}
+        bad = only_reference(bad, value[0]["name"], names)
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
     result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
     assert result.returncode != 0
@@ -175,9 +203,9 @@ def test_bad_config_is_refused_before_any_job(tmp_path, test_config, key, value,
 def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
     workdir = copy_project(tmp_path)
     (workdir / "config" / "broken.csv").write_text("logprob,reward\n-0.1,1\nnan,2\n")
-    bad = dict(test_config, references=[
-        {"name": "mine", "family": "file", "path": "config/broken.csv", "normalize": True}])
-    bad["figures"] = {"kl_binary": ["mine"]}
+    names = {spec["name"] for spec in test_config["references"]}
+    bad = only_reference(test_config, "mine", names) | {"references": [
+        {"name": "mine", "family": "file", "path": "config/broken.csv", "normalize": True}]}
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
     result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
     output = result.stdout + result.stderr

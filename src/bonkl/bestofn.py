@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from bonkl.divergence import kl_from_logs
 from bonkl.groups import RewardGroups, as_reference, reward_groups
 
 _ROWS_PER_BLOCK = 8  # n values handled at once in outcome-sized work arrays
-_SERIES_RADIUS = 0.1  # |log ratio| below which the KL term uses its Taylor series
-_SERIES = [(k - 1) / special.factorial(k) for k in range(14, 1, -1)]  # (k-1)/k!, k = 14..2
 
 
 def _as_n(n) -> np.ndarray:
@@ -49,27 +48,6 @@ def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
     """
     n = n.reshape(-1, 1)
     return np.where(n == 1, groups.log_mass, n * groups.log_f + _log1mexp(n * groups.log_ratio))
-
-
-def _kl_terms(log_pi: np.ndarray, groups: RewardGroups) -> np.ndarray:
-    """``π(C)·ℓ - π(C) + p(C)`` with ``ℓ = log(π(C)/p(C))``, one per group.
-
-    Each term is ``p(C)·(e^ℓ ℓ - e^ℓ + 1) >= 0`` and they sum to ``KL(π ‖ p)`` because
-    both ``π`` and ``p`` sum to 1, so the total has no cancellation; near ``ℓ = 0`` the
-    Taylor series ``p(C)·Σ_{k>=2} (k-1) ℓ^k / k!`` replaces the direct form.
-    """
-    mass = np.broadcast_to(groups.mass, log_pi.shape)
-    ell = log_pi - groups.log_mass
-    pi = np.exp(log_pi)
-    with np.errstate(invalid="ignore"):
-        terms = np.where(pi > 0, pi * ell, 0.0) - pi + mass
-    near = np.abs(ell) < _SERIES_RADIUS
-    x = ell[near]
-    series = np.zeros_like(x)
-    for coefficient in _SERIES:
-        series = (series + coefficient) * x
-    terms[near] = mass[near] * series * x
-    return terms
 
 
 def kl_formula(n):
@@ -104,7 +82,8 @@ def kl(p, r, n):
     values = np.empty(flat.size)
     for start in range(0, flat.size, _ROWS_PER_BLOCK):
         block = flat[start : start + _ROWS_PER_BLOCK]
-        values[start : start + block.size] = _kl_terms(_log_group_pmf(groups, block), groups).sum(1)
+        values[start : start + block.size] = kl_from_logs(_log_group_pmf(groups, block),
+                                                          groups.log_mass)
     return _scalar_or_array(values, n)
 
 

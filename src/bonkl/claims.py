@@ -1,34 +1,38 @@
 """The claims ledger: each theorem and stated number, checked across the study's cases.
 
-A check gives, per case (a reference and an ``n``), a *margin*: the slack left before the
-claim fails (``bound - value`` for an inequality, ``-|error|`` for an identity). A claim
-holds when its worst margin is at least ``-tolerance``, the floating-point noise floor
-stated with it; a negative margin beyond that is a violation and is reported as one.
+A stage checks its own claims (a list of :class:`Claim`) and gives, per case (a reference
+or scenario and a parameter value), a *margin*: the slack left before the claim fails
+(``bound - value`` for an inequality, ``-|error|`` for an identity). A claim holds when its
+worst margin is at least ``-tolerance``, the floating-point noise floor stated with it; a
+negative margin beyond that is a violation and is reported as one.
+
+:func:`summarize` turns a stage's margins into ledger rows; :func:`ledger` merges the rows
+of every stage and chunk, so the claims stage needs no knowledge of any paper.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
-from bonkl import bestofn
-from bonkl.kl_study import kl_summary
-from bonkl.references import random_reference
-
 LEDGER_NOTE = """
-One row per claim of the papers, checked on every reference of the study's config and
-on random references with ties and tiny masses. `status`: proven (a theorem of the
-paper), reported (known only from secondary summaries), derived (our restatement or
-consequence), stated-number (a number printed in the paper). `cases`: how many
-(reference, parameter) pairs were checked. `worst_margin`: the smallest slack seen, in
-nats (bound minus value for an inequality, minus the absolute error for an identity);
-the claim `holds` when it is at least `-tolerance`, the floating-point noise floor.
+One row per claim of the papers, checked on every reference and scenario of the study's
+config (and, for paper A, on random references with ties and tiny masses). `status`:
+proven (a theorem of the paper), reported (known only from secondary summaries), derived
+(our restatement or consequence), stated-number (a number printed in the paper),
+observed (what our own experiments show, stated as a claim to check). `cases`: how many
+(case, parameter) pairs were checked. `worst_margin`: the smallest slack seen, in the
+claim's units (bound minus value for an inequality, minus the absolute error for an
+identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
 `worst_case`: where that margin was found. `evidence`: the figure that shows it.
 """
 
-SATURATION_DRAWS = 50.0  # n = 50/p(C*) leaves mass (1 - p(C*))^n <= e^-50 off the top group
+STATUSES = ("proven", "reported", "derived", "stated-number", "observed")
+COLUMNS = ["paper", "claim", "statement", "status", "cases", "worst_margin", "tolerance",
+           "holds", "worst_case", "evidence"]
+_METADATA = ["paper", "statement", "status", "tolerance", "evidence"]
 
 
 @dataclass(frozen=True)
@@ -36,140 +40,63 @@ class Claim:
     paper: str
     claim: str
     statement: str
-    status: str  # proven, reported, derived or stated-number
+    status: str  # one of STATUSES
     evidence: str
     tolerance: float
 
-
-CLAIMS = {
-    c.claim: c
-    for c in [
-        Claim("A", "kl_le_formula", "KL(π_n ‖ p) <= log n - (n-1)/n for every discrete p and n",
-              "proven", "figures/kl_gap_bounds.png", 1e-12),
-        Claim("A", "gap_bound_outcomes",
-              "log n - (n-1)/n - KL <= 2n(n-1)·Σ_y p(y)² (Theorem 3.4 as reported)",
-              "reported", "figures/kl_gap_bounds.png", 1e-12),
-        Claim("A", "gap_bound_distinct_rewards",
-              "the reported bound 2n(n-1)·Σ_y p(y)², on references whose rewards are all distinct",
-              "derived", "figures/kl_gap_bounds.png", 1e-12),
-        Claim("A", "gap_bound_tie_groups",
-              "log n - (n-1)/n - KL <= 2n(n-1)·Σ_C p(C)² over reward tie groups C "
-              "(our tie-aware reading of Theorem 3.4)",
-              "derived", "figures/kl_gap_bounds.png", 1e-12),
-        Claim("A", "saturation_bound", "KL(π_n ‖ p) <= D̂_n(p(C*))",
-              "proven", "figures/kl_staircase.png", 1e-12),
-        Claim("A", "estimator_le_log_inverse", "D̂_n(ε) <= log(1/ε), at ε = p(y) of every outcome",
-              "proven", "figures/kl_staircase.png", 1e-12),
-        Claim("A", "saturation_limit",
-              "KL(π_n ‖ p) -> log 1/p(C*) as n -> ∞ (checked at n = 50/p(C*), "
-              "where it must be within 1e-9 nats)",
-              "proven", "figures/kl_staircase.png", 1e-9),
-        Claim("A", "estimator_ge_kl", "E_{y~π_n}[D̂_n(p(y))] >= KL(π_n ‖ p) (Conjecture 4.4)",
-              "reported", "figures/kl_uniform.png", 1e-12),
-        Claim("A", "binary_closed_form",
-              "two equally likely outcomes with different rewards: KL = log 2 - h(2^-n)",
-              "proven", "figures/kl_binary.png", 1e-12),
-    ]
-}
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"claim {self.claim!r}: status {self.status!r} not in {STATUSES}")
 
 
-def _is_fair_binary(p: np.ndarray, r: np.ndarray) -> bool:
-    support = p > 0
-    return int(support.sum()) == 2 and np.ptp(r[support]) > 0 and np.ptp(p[support]) <= 1e-15
+def summarize(margins: pd.DataFrame, claims: Iterable[Claim]) -> pd.DataFrame:
+    """Ledger rows (:data:`COLUMNS`) of ``claims`` from per-case ``margins``.
 
-
-def best_of_n_margins(p, r, n_grid) -> pd.DataFrame:
-    """Margins of the paper-A best-of-n claims for one reference: ``claim, n, margin``.
-
-    ``n = 1`` is left out of ``n_grid``: best-of-1 is the reference, and every claim holds
-    there with equality, which would hide the real slack.
+    ``margins`` has columns ``reference, claim, case, margin`` (``case`` a label such as
+    ``"n=100"``). Every claim gets a row, in the order given; one with no case is listed
+    with 0 cases and ``holds`` false: it was not checked.
     """
-    p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
-    table = kl_summary(p, r, [n for n in n_grid if n >= 2])
-    n = table["n"].to_numpy()
-    support = p[p > 0]
-    estimator_gap = np.min(
-        -np.log(support)[None, :] - bestofn.kl_estimator(support[None, :], n[:, None]), axis=1
-    )
-    top = bestofn.top_mass(p, r)
-    n_saturated = max(1.0, SATURATION_DRAWS / top)
-    margins = {
-        "kl_le_formula": (n, table["gap"]),
-        "gap_bound_outcomes": (n, table["gap_bound_outcomes"] - table["gap"]),
-        "gap_bound_tie_groups": (n, table["gap_bound_tie_groups"] - table["gap"]),
-        "saturation_bound": (n, table["saturation_bound"] - table["kl"]),
-        "estimator_le_log_inverse": (n, estimator_gap),
-        "saturation_limit": (
-            [n_saturated], [-abs(bestofn.kl(p, r, n_saturated) + np.log(top))]
-        ),
-        "estimator_ge_kl": (n, table["expected_estimator"] - table["kl"]),
-    }
-    support_rewards = r[p > 0]
-    if np.unique(support_rewards).size == support_rewards.size:
-        margins["gap_bound_distinct_rewards"] = margins["gap_bound_outcomes"]
-    if _is_fair_binary(p, r):
-        margins["binary_closed_form"] = (n, -np.abs(table["kl"] - bestofn.binary_kl_closed_form(n)))
-    sizes = [len(ns) for ns, _ in margins.values()]
-    return pd.DataFrame({
-        "claim": np.repeat(list(margins), sizes),
-        "n": np.concatenate([np.asarray(ns, dtype=float) for ns, _ in margins.values()]),
-        "margin": np.concatenate([np.asarray(m, dtype=float) for _, m in margins.values()]),
+    claims = {c.claim: c for c in claims}
+    unknown = sorted(set(margins["claim"]) - set(claims))
+    if unknown:
+        raise ValueError(f"margins name claims that are not in the claim list: {unknown}")
+    unchecked = pd.DataFrame([
+        dict(asdict(c), cases=0, worst_margin=0.0, worst_case="no applicable case")
+        for c in claims.values()
+    ])
+    if margins.empty:
+        return ledger(unchecked)
+    checked = pd.DataFrame({
+        "claim": margins["claim"].to_numpy(),
+        "cases": 1,
+        "worst_margin": margins["margin"].astype(float).to_numpy(),
+        "worst_case": (margins["reference"].astype(str) + " at " + margins["case"].astype(str))
+        .to_numpy(),
     })
+    metadata = unchecked.set_index("claim")[_METADATA]
+    checked = checked.join(metadata, on="claim")
+    return ledger(pd.concat([unchecked, checked], ignore_index=True))
 
 
-def random_reference_summary(rng: np.random.Generator, count: int, max_size: int, n_grid,
-                             label: str) -> pd.DataFrame:
-    """:func:`summarize` of the margins of ``count`` random references (``label-i``).
+def ledger(rows: pd.DataFrame) -> pd.DataFrame:
+    """Merge ledger rows of the same claim: cases add up, the worst checked margin wins.
 
-    The references come from :func:`bonkl.references.random_reference`: ties, tiny
-    masses and tiny top groups.
+    Claims keep the order of their first row. Rows of one claim must agree on its paper,
+    statement, status, tolerance and evidence. ``holds``: at least one case, and the worst
+    margin at least ``-tolerance``.
     """
-    margins = [best_of_n_margins(*random_reference(rng, max_size), n_grid).assign(
-        reference=f"{label}-{i}") for i in range(count)]
-    return summarize(pd.concat(margins, ignore_index=True))
-
-
-def summarize(margins: pd.DataFrame) -> pd.DataFrame:
-    """Per claim: ``cases``, ``worst_margin`` and the ``worst_case`` (reference, n) it came from.
-
-    ``margins`` has columns ``reference, claim, n, margin``; so does a concatenation of
-    earlier summaries' worst rows, which is how chunks are merged.
-    """
-    margins = margins.reset_index(drop=True)
-    cases = margins.groupby("claim", sort=False).size()
-    if "cases" in margins.columns:
-        cases = margins.groupby("claim", sort=False)["cases"].sum()
-    worst = margins.loc[margins.groupby("claim", sort=False)["margin"].idxmin()]
-    return pd.DataFrame(
-        {
-            "claim": worst["claim"].to_numpy(),
-            "cases": cases.loc[worst["claim"]].to_numpy(),
-            "reference": worst["reference"].to_numpy(),
-            "n": worst["n"].to_numpy(),
-            "margin": worst["margin"].to_numpy(),
-        }
-    )
-
-
-def ledger(summaries: pd.DataFrame) -> pd.DataFrame:
-    """The ledger table from per-source summaries (see :func:`summarize`), in ``CLAIMS`` order.
-
-    Columns: paper, claim, statement, status, cases, worst_margin, tolerance, holds,
-    worst_case, evidence. A claim with no applicable case is listed with 0 cases and
-    ``holds`` false: it was not checked.
-    """
-    merged = summarize(summaries).set_index("claim")
-    rows = []
-    for claim in CLAIMS.values():
-        row = asdict(claim)
-        if claim.claim in merged.index:
-            found = merged.loc[claim.claim]
-            row.update(cases=int(found["cases"]), worst_margin=float(found["margin"]),
-                       worst_case=f"{found['reference']} at n={found['n']:.6g}")
-            row["holds"] = row["worst_margin"] >= -claim.tolerance
-        else:
-            row.update(cases=0, worst_margin=0.0, worst_case="no applicable case", holds=False)
-        rows.append(row)
-    columns = ["paper", "claim", "statement", "status", "cases", "worst_margin", "tolerance",
-               "holds", "worst_case", "evidence"]
-    return pd.DataFrame(rows)[columns]
+    merged = []
+    for claim, group in rows.groupby("claim", sort=False):
+        for column in _METADATA:
+            if group[column].nunique() > 1:
+                raise ValueError(f"claim {claim!r}: rows disagree on {column}: "
+                                 f"{sorted(map(str, group[column].unique()))}")
+        checked = group[group["cases"] > 0]
+        row = (checked.loc[checked["worst_margin"].idxmin()] if len(checked)
+               else group.iloc[0]).copy()
+        row["cases"] = int(group["cases"].sum())
+        row["holds"] = bool(row["cases"] > 0 and row["worst_margin"] >= -row["tolerance"])
+        merged.append(row)
+    table = pd.DataFrame(merged, columns=COLUMNS).reset_index(drop=True)
+    return table.astype({"cases": int, "worst_margin": float, "tolerance": float,
+                         "holds": bool})

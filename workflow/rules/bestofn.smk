@@ -18,3 +18,13 @@ rule bestofn:
         f"{BENCHMARKS}/bestofn/{{reference}}.tsv"
     script:
         "../../scripts/bestofn.py"
+
+
+for _figure, _names in reference_lists("bestofn.figures").items():
+    FIGURE_SPECS[_figure] = dict(
+        tables={name: f"{RESULTS}/bestofn/{name}.csv" for name in _names},
+        column="reference",
+        plots="plots_bestofn",
+        category="Paper A: best-of-n",
+        subcategory="KL divergence",
+    )

@@ -1,11 +1,12 @@
-# Stage claims: every theorem and stated number, checked on each reference of the
-# config and on random references with ties and tiny masses, then the ledger.
+# Stage claims: paper A's KL claims checked on each reference of the config and on random
+# references with ties and tiny masses; then the ledger, which merges these with the
+# claim summaries the other stages add to CLAIM_SUMMARIES.
 
 
 rule claims_reference:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("claims"),
+        lib=library("kl_claims"),
     output:
         f"{RESULTS}/claims/reference/{{reference}}.csv",
     params:
@@ -20,7 +21,7 @@ rule claims_reference:
 
 rule claims_random:
     input:
-        lib=library("claims"),
+        lib=library("kl_claims"),
     output:
         f"{RESULTS}/claims/random/{{chunk}}.csv",
     params:
@@ -42,7 +43,8 @@ rule claims_random:
 rule claims_ledger:
     input:
         summaries=expand(f"{RESULTS}/claims/reference/{{reference}}.csv", reference=REFERENCES)
-        + expand(f"{RESULTS}/claims/random/{{chunk}}.csv", chunk=CLAIMS_CHUNKS),
+        + expand(f"{RESULTS}/claims/random/{{chunk}}.csv", chunk=CLAIMS_CHUNKS)
+        + CLAIM_SUMMARIES,
         lib=library("claims"),
     output:
         f"{RESULTS}/claims.csv",

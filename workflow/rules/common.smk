@@ -46,17 +46,39 @@ def _check_references(entries):
                 raise WorkflowError(
                     f"config: references[{i}] ({spec['name']}): {err}"
                 ) from None
-    for figure, listed in config["figures"].items():
-        for j, name in enumerate(listed):
-            if name not in names:
-                raise WorkflowError(
-                    f"config: figures.{figure}[{j}] is {name!r}; expected the name of a "
-                    f"reference, one of {sorted(names)}"
-                )
     return {spec["name"]: spec for spec in entries}
 
 
 REFERENCES = _check_references(config["references"])
+
+
+def reference_lists(key):
+    """The mapping ``config[key]`` of names to reference lists, each name checked."""
+    section = config
+    for part in key.split("."):
+        section = section[part]
+    for label, listed in section.items():
+        for j, name in enumerate(listed):
+            if name not in REFERENCES:
+                raise WorkflowError(
+                    f"config: {key}.{label}[{j}] is {name!r}; expected the name of a "
+                    f"reference, one of {sorted(REFERENCES)}"
+                )
+    return section
+
+
+# Filled by each stage's rules file, read by claims.smk and figures.smk:
+# CLAIM_SUMMARIES lists the stage's ledger-row tables (see bonkl.claims);
+# FIGURE_SPECS maps a figure name to a dict with
+#   tables:      {label: table path}, concatenated with a `column` holding the label,
+#   column:      the label column's name ("reference", "scenario", ...),
+#   plots:       the bonkl module whose FIGURES dict draws it (e.g. "plots_bestofn"),
+#   category, subcategory: where the HTML report shows it.
+# The caption is workflow/report/<figure>.rst.
+# TARGETS: other final outputs of a stage (tables for figures/), requested by rule all.
+CLAIM_SUMMARIES = []
+FIGURE_SPECS = {}
+TARGETS = []
 N_GRID = log_integer_grid(config["bestofn"]["n_grid"]["max"], config["bestofn"]["n_grid"]["points"])
 CLAIMS_N_GRID = log_integer_grid(config["claims"]["n_grid"]["max"], config["claims"]["n_grid"]["points"])
 CLAIMS_CHUNKS = range(

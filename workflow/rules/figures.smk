@@ -1,26 +1,29 @@
-# Stage figures: one rule per figure (figure_<name>), written to the figures directory
-# as PNG, PDF and the plotted data as CSV; the claims ledger as Markdown.
+# Stage figures: one rule per figure of FIGURE_SPECS (figure_<name>, declared by the stage
+# rules files), written to the figures directory as PNG, PDF and the plotted data as CSV;
+# the claims ledger as Markdown.
 
-for _figure, _names in config["figures"].items():
+for _figure, _spec in FIGURE_SPECS.items():
 
     rule:
         name:
             f"figure_{_figure}"
         input:
-            tables=expand(f"{RESULTS}/bestofn/{{reference}}.csv", reference=_names),
-            lib=library("plots"),
+            tables=list(_spec["tables"].values()),
+            lib=library(_spec["plots"]),
         output:
             png=report(
                 f"{FIGURES}/{_figure}.png",
                 caption=f"../report/{_figure}.rst",
-                category="Paper A: best-of-n",
-                subcategory="KL divergence",
+                category=_spec["category"],
+                subcategory=_spec["subcategory"],
             ),
             pdf=f"{FIGURES}/{_figure}.pdf",
             csv=f"{FIGURES}/{_figure}.csv",
         params:
             figure=_figure,
-            references=_names,
+            plots=_spec["plots"],
+            column=_spec["column"],
+            labels=list(_spec["tables"]),
         log:
             f"{LOGS}/figure_{_figure}.log",
         benchmark:
@@ -32,7 +35,7 @@ for _figure, _names in config["figures"].items():
 rule claims_markdown:
     input:
         ledger=f"{RESULTS}/claims.csv",
-        lib=library("tables"),
+        lib=library("tables", "claims"),
     output:
         report(
             f"{FIGURES}/claims.md",

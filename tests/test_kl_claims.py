@@ -1,12 +1,14 @@
-"""The claims ledger: margins, merging of chunk summaries, and verdicts."""
+"""Paper A's KL claims and the claims ledger: margins, merging of summaries, verdicts."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bonkl import bestofn
-from bonkl.claims import CLAIMS, best_of_n_margins, ledger, summarize
+from bonkl.claims import Claim, ledger, summarize
+from bonkl.kl_claims import CLAIMS, best_of_n_margins
 
 GRID = [1, 2, 3, 10, 100, 10**4]
 
@@ -51,21 +53,40 @@ def test_summaries_merge_to_the_same_verdict_as_all_cases_at_once():
     rng = np.random.default_rng(3)
     parts = [margins_of(f"d{i}", rng.dirichlet(np.ones(5)), rng.integers(0, 3, 5).astype(float))
              for i in range(6)]
-    whole = summarize(pd.concat(parts, ignore_index=True))
-    halves = [summarize(pd.concat(parts[:3])), summarize(pd.concat(parts[3:]))]
-    chunked = summarize(pd.concat(halves))
-    pd.testing.assert_frame_equal(whole.reset_index(drop=True), chunked.reset_index(drop=True))
+    whole = summarize(pd.concat(parts, ignore_index=True), CLAIMS.values())
+    halves = [summarize(pd.concat(parts[:3]), CLAIMS.values()),
+              summarize(pd.concat(parts[3:]), CLAIMS.values())]
+    pd.testing.assert_frame_equal(whole, ledger(pd.concat(halves, ignore_index=True)))
+    assert whole["cases"].sum() == sum(len(part) for part in parts)
 
 
 def test_ledger_verdicts_and_unchecked_claims():
-    summaries = pd.DataFrame({
-        "claim": ["kl_le_formula", "gap_bound_outcomes"], "cases": [10, 10],
-        "reference": ["a", "b"], "n": [2.0, 3.0], "margin": [-1e-13, -0.1],
+    margins = pd.DataFrame({
+        "claim": ["kl_le_formula", "gap_bound_outcomes"], "reference": ["a", "b"],
+        "case": ["n=2", "n=3"], "margin": [-1e-13, -0.1],
     })
-    table = ledger(summaries).set_index("claim")
+    table = summarize(margins, CLAIMS.values()).set_index("claim")
     assert list(table.index) == list(CLAIMS)
     assert table.loc["kl_le_formula", "holds"]  # within the 1e-12 noise floor
     assert not table.loc["gap_bound_outcomes", "holds"]
     assert table.loc["binary_closed_form", "cases"] == 0
     assert not table.loc["binary_closed_form", "holds"]
     assert table.loc["gap_bound_outcomes", "worst_case"] == "b at n=3"
+
+
+def test_ledger_merges_stages_and_refuses_disagreeing_claims():
+    mine = Claim("B", "mine", "x <= 1", "proven", "figures/x.png", 1e-9)
+    rows = summarize(pd.DataFrame({"claim": ["mine"], "reference": ["s"], "case": ["m=1"],
+                                   "margin": [0.5]}), [mine])
+    merged = ledger(pd.concat([summarize(pd.DataFrame(columns=["claim", "reference", "case",
+                                                               "margin"]), [mine]), rows]))
+    assert merged.loc[0, "cases"] == 1 and merged.loc[0, "holds"]
+    assert merged.loc[0, "worst_case"] == "s at m=1"
+    clash = rows.assign(tolerance=1e-3)
+    with pytest.raises(ValueError, match="disagree on tolerance"):
+        ledger(pd.concat([rows, clash]))
+    with pytest.raises(ValueError, match="not in the claim list"):
+        summarize(pd.DataFrame({"claim": ["other"], "reference": ["s"], "case": ["m=1"],
+                                "margin": [0.0]}), [mine])
+    with pytest.raises(ValueError, match="status"):
+        Claim("B", "bad", "x", "believed", "", 0.0)
