@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 from bonkl import tilt
 
@@ -132,7 +133,7 @@ def test_targets_beat_every_competitor_on_their_objective(reference, beta, seed)
     rivals = np.vstack([rivals, 0.9 * p + 0.1 * rivals[0]])
 
     def reverse(pi):
-        return pi @ r - beta * np.sum(pi * np.log(pi / p), axis=-1)
+        return pi @ r - beta * np.sum(special.xlogy(pi, pi / p), axis=-1)
 
     def forward(pi):
         return pi @ r - beta * np.sum(p * np.log(p / pi), axis=-1)

@@ -138,8 +138,12 @@ def forward_kl_target(p, r, beta):
         return float(np.sum(weight / (u + gap))) - 1.0
 
     low, high = beta * float(np.sum(p[top])), beta
-    u = low if excess(low) <= 0 else optimize.brentq(excess, low, high, xtol=1e-300,
-                                                     rtol=_ROOT_RTOL, maxiter=500)
+    if excess(low) <= 0:  # rounding at the bracket's ends (one reward group: u = β exactly)
+        u = low
+    elif excess(high) >= 0:
+        u = high
+    else:
+        u = optimize.brentq(excess, low, high, xtol=1e-300, rtol=_ROOT_RTOL, maxiter=500)
     lam = r_max + u
     target = np.zeros_like(p)
     off = ~support
