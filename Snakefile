@@ -11,6 +11,9 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/bestofn.smk"
@@ -23,6 +26,7 @@ rule all:
         expand(f"{RESULTS}/bestofn/{{reference}}.csv", reference=REFERENCES),
         f"{RESULTS}/claims.csv",
         f"{FIGURES}/claims.md",
+        f"{FIGURES}/claims.html",
         expand(f"{FIGURES}/{{figure}}.{{ext}}", figure=FIGURE_SPECS, ext=["png", "pdf", "csv"]),
         TARGETS,
     default_target: True

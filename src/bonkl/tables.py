@@ -53,6 +53,23 @@ def write_markdown(df: pd.DataFrame, path: str | Path, title: str = "", note: st
     Path(path).write_text("\n".join(parts), encoding="utf-8")
 
 
+def write_html(df: pd.DataFrame, path: str | Path, title: str = "", note: str = "") -> None:
+    """Write ``df`` as a standalone HTML page (a styled table, a title and a note)."""
+    check_finite(df, str(path))
+    table = df.to_html(index=False, float_format=lambda x: f"{x:.6g}", border=0,
+                       classes="ledger", escape=True)
+    style = ("body{font-family:sans-serif;font-size:13px;margin:1em}"
+             "table.ledger{border-collapse:collapse}"
+             "table.ledger th,table.ledger td{border-bottom:1px solid #ddd;padding:3px 6px;"
+             "text-align:left;vertical-align:top}")
+    heading = f"<h1>{title}</h1>" if title else ""
+    paragraph = f"<p>{note.strip()}</p>" if note else ""
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{style}</style></head>\n<body>{heading}{paragraph}\n{table}\n</body></html>\n")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(page, encoding="utf-8")
+
+
 def read_reference(path: str | Path) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """``(p, r, table)`` from a reference table written by the ``reference`` stage."""
     table = pd.read_csv(path, dtype={"outcome": str})

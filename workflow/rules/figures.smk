@@ -1,6 +1,6 @@
 # Stage figures: one rule per figure of FIGURE_SPECS (figure_<name>, declared by the stage
 # rules files), written to the figures directory as PNG, PDF and the plotted data as CSV;
-# the claims ledger as Markdown.
+# the claims ledger as Markdown (for the repository) and HTML (for the report).
 
 for _figure, _spec in FIGURE_SPECS.items():
 
@@ -32,19 +32,20 @@ for _figure, _spec in FIGURE_SPECS.items():
             "../../scripts/figure.py"
 
 
-rule claims_markdown:
+rule claims_tables:
     input:
         ledger=f"{RESULTS}/claims.csv",
         lib=library("tables", "claims"),
     output:
-        report(
-            f"{FIGURES}/claims.md",
+        markdown=f"{FIGURES}/claims.md",
+        html=report(
+            f"{FIGURES}/claims.html",
             caption="../report/claims.rst",
             category="Claims ledger",
         ),
     log:
-        f"{LOGS}/claims_markdown.log",
+        f"{LOGS}/claims_tables.log",
     benchmark:
-        f"{BENCHMARKS}/claims_markdown.tsv"
+        f"{BENCHMARKS}/claims_tables.tsv"
     script:
-        "../../scripts/claims_markdown.py"
+        "../../scripts/claims_tables.py"
