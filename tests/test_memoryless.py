@@ -156,25 +156,28 @@ def test_tail_rate_converges_to_rate_function():
     _, lam = tilt.kl_constrained(p, r, 0.1)
     xs = np.array([1.3, 1.6, 1.9])
     rate = memoryless.rate_function(p, r, lam, xs)
-    errors = [np.max(np.abs(memoryless.tail_rate(p, r, lam, m, xs) - rate)) for m in (10, 100, 1000)]
+    errors = [np.max(np.abs(memoryless.tail_rate(p, r, lam, m, xs) - rate))
+              for m in (10, 100, 1000)]
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 2 * math.log(1000) / 1000
 
 
-@pytest.mark.parametrize("method", ["exact", "fft"])
-def test_scaled_cumulants_equal_cgf_derivatives(method):
+@pytest.mark.parametrize(("method", "rtol"), [("exact", 1e-9), ("fft", 1e-6)])
+def test_scaled_cumulants_equal_cgf_derivatives(method, rtol):
+    """κ_k/m = Λ^(k)(λ); the FFT window leaves out tails below 1e-11 of the peak, which
+    moves the fourth cumulant by ~1e-7 relative."""
     p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
     _, lam = tilt.kl_constrained(p, r, 0.1)
     want = tilt.cgf_derivatives(p, r, lam)
     got = memoryless.scaled_cumulants(p, r, lam, 300, method)
-    np.testing.assert_allclose(got, want, rtol=1e-9)
+    np.testing.assert_allclose(got, want, rtol=rtol)
 
 
 def test_cgf_derivatives_match_mpmath():
     p, r, lam = [0.6, 0.3, 0.0999, 1e-4], [0.0, 0.5, 0.9, 1.0], 2.5
     with mp.workdps(50):
         def cgf(t):
-            return mp.log(mp.fsum(mp.mpf(pi) * mp.exp(t * mp.mpf(ri)) for pi, ri in zip(p, r)))
+            return mp.log(mp.fsum(mp.mpf(pi) * mp.exp(t * mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)))
         want = [mp.diff(cgf, mp.mpf(lam), k) for k in (1, 2, 3, 4)]
     got = tilt.cgf_derivatives(p, r, lam)
     for g, w in zip(got, want, strict=True):
