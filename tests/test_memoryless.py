@@ -177,7 +177,8 @@ def test_cgf_derivatives_match_mpmath():
     p, r, lam = [0.6, 0.3, 0.0999, 1e-4], [0.0, 0.5, 0.9, 1.0], 2.5
     with mp.workdps(50):
         def cgf(t):
-            return mp.log(mp.fsum(mp.mpf(pi) * mp.exp(t * mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)))
+            return mp.log(mp.fsum(mp.mpf(pi) * mp.exp(t * mp.mpf(ri))
+                                  for pi, ri in zip(p, r, strict=True)))
         want = [mp.diff(cgf, mp.mpf(lam), k) for k in (1, 2, 3, 4)]
     got = tilt.cgf_derivatives(p, r, lam)
     for g, w in zip(got, want, strict=True):

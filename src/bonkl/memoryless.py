@@ -164,8 +164,8 @@ def _log_neg_log1p_over(x: np.ndarray) -> np.ndarray:
     return np.where(x < 1e-10, 0.5 * x, np.log(-np.log1p(-safe)) - np.log(safe))
 
 
-def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, np.ndarray]:
-    """``log π_N(s)`` and ``log(−N log F(s))`` over the law's window, ``N = e^{mδ}``.
+def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, ...]:
+    """``log π_N(s)``, ``log(−N log F(s))`` and ``log(−log π_N(s))`` over the law's window.
 
     From ``log(N p(s))`` only (module doc): ``π_N = F^N − F⁻^N`` with ``F^N`` as
     ``exp(−N·(−log F))`` and ``1 − (F⁻/F)^N`` as ``−expm1(−N·(−log(F⁻/F)))``.
@@ -196,8 +196,11 @@ def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, np.ndarray
             log_np - log_f + _log_neg_log1p_over(np.exp(np.minimum(log_x, _HALF))),
             m_delta + np.log(np.maximum(log_f - log_f_prev, 0.0)),
         )
-        log_pi = -np.exp(log_neg_log_f) + np.log(-np.expm1(-np.exp(log_neg_log_ratio)))
-    return log_pi, log_neg_log_f
+        log_top = np.log(-np.expm1(-np.exp(log_neg_log_ratio)))  # log(1 − (F⁻/F)^N)
+        log_pi = -np.exp(log_neg_log_f) + log_top
+        neg_log_top = np.where(log_neg_log_ratio < -30, -log_neg_log_ratio, -log_top)  # x/2 off
+        log_neg_log_pi = np.logaddexp(log_neg_log_f, np.log(neg_log_top))
+    return log_pi, log_neg_log_f, log_neg_log_pi
 
 
 def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
@@ -224,7 +227,7 @@ def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
     theta = lam * grid.step
     m_delta = m * delta
     law = _tilted_sum_law(grid, theta, m, m_delta, method)
-    log_pi, log_neg_log_f = _log_best_of_n(law, m_delta)
+    log_pi, log_neg_log_f, _ = _log_best_of_n(law, m_delta)
     pi = np.exp(log_pi)
     mass = pi > 0
     with np.errstate(over="ignore"):
@@ -247,6 +250,26 @@ def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
         "lam": float(lam),
         "truncated_mass": truncated,
     }
+
+
+def log_reverse_kl(p, r, m: int, delta: float) -> float:
+    """``log(KL(φ_Δ ‖ π_N)/m)`` with ``N = e^{mδ}``: the reverse direction (paper B).
+
+    ``KL(φ ‖ π_N) = Σ_s φ(s)·(−log π_N(s)) − H(φ)``, where ``−log π_N(s)`` is astronomically
+    large below best-of-N's range (``≈ N·S(s)``), so the cross term is summed in logs.
+    It needs the whole law of the summed reward: exact method only (``m`` up to ~10³).
+    """
+    m = int(m)
+    _, lam = kl_constrained(p, r, delta)
+    grid = lattice(p, r)
+    law = _tilted_sum_law(grid, lam * grid.step, m, m * float(delta), "exact")
+    _, _, log_neg_log_pi = _log_best_of_n(law, m * float(delta))
+    finite = np.isfinite(law.log_phi)
+    log_phi = law.log_phi[finite]
+    log_cross = special.logsumexp(log_phi + log_neg_log_pi[finite])
+    entropy = -float(np.sum(np.exp(log_phi) * log_phi))
+    with np.errstate(over="ignore"):
+        return float(log_cross + np.log1p(-entropy * np.exp(-log_cross)) - np.log(m))
 
 
 def rate_function(p, r, lam, x):
