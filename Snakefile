@@ -17,6 +17,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/bestofn.smk"
+include: "workflow/rules/kl_constrained.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 

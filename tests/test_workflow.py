@@ -157,7 +157,8 @@ def test_second_run_has_nothing_to_do(project):
 
 
 def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules):
-    kl_figures = {rule for rule in figure_rules if rule.startswith("figure_kl_")}
+    kl_figures = {f"figure_{name}" for name in test_config["bestofn"]["figures"]}
+    paper_b_figures = {rule for rule in figure_rules if rule.startswith("figure_kl_")} - kl_figures
     edited = dict(test_config, bestofn=dict(test_config["bestofn"], mc_draws=150))
     (project / "config" / "edited.yaml").write_text(yaml.safe_dump(edited))
     jobs = planned_jobs(project, "--configfile", "config/edited.yaml")
@@ -173,7 +174,8 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
     edit(project / "src" / "bonkl" / "bestofn.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
-        "claims_tables", *kl_figures,
+        "claims_tables", *kl_figures, "kl_frontier", "kl_memoryless", "kl_tables",
+        *paper_b_figures,
     }
 
 
@@ -242,3 +244,23 @@ def test_rerun_from_scratch_is_byte_identical(project, test_config):
     before = digest(outputs)
     snakemake(project, "--configfile", "config/test.yaml", "--forceall", "--cores", "1")
     assert digest(outputs) == before
+
+
+def test_kl_constrained_stage(project, test_config):
+    """Paper B: tables in figures/, best-of-N converging to the tilt, paper-B claims checked."""
+    results = project / test_config["paths"]["results"]
+    figures = project / test_config["paths"]["figures"]
+    section = test_config["kl_constrained"]
+    for name in ("kl_convergence_table", "kl_rate_fit", "kl_shortfall"):
+        assert len(pd.read_csv(figures / f"{name}.csv")) > 0
+        assert (figures / f"{name}.md").read_text().startswith("# ")
+    for spec in section["scenarios"]:
+        table = pd.read_csv(results / "kl_constrained" / "memoryless" / spec["name"]
+                            / "convergence.csv")
+        assert set(table["delta"]) == set(spec["deltas"])
+        for _, part in table.groupby("delta"):
+            gaps = part.sort_values("m")["kl_bon_to_tilt"].to_numpy()
+            assert gaps[-1] < gaps[0] and (part["kl_bon"] <= part["kl_formula"] + 1e-12).all()
+    ledger = pd.read_csv(results / "claims.csv")
+    paper_b = ledger[ledger["paper"] == "B"]
+    assert len(paper_b) == 10 and (paper_b["cases"] > 0).all() and paper_b["holds"].all()

@@ -155,3 +155,21 @@ def forward_kl_target(p, r, beta):
         return target, lam
     target[support] = weight / (u + gap)
     return target / target.sum(), float(lam)
+
+
+def cgf_derivatives(p, r, lam, orders: int = 4) -> np.ndarray:
+    """``Λ^{(k)}(λ)`` for ``k = 1..orders`` (at most 4): the cumulants of ``r`` under ``φ_λ``.
+
+    ``Λ'`` is the mean, ``Λ''`` the variance, ``Λ'''`` the third central moment and
+    ``Λ''''`` the fourth central moment minus three times the squared variance (paper B,
+    "Large deviations"). The moments are taken about the mean of ``φ_λ``, so nothing
+    cancels beyond the ``μ₄ − 3μ₂²`` of the fourth cumulant. ``lam`` may be ``inf``.
+    """
+    if not 1 <= orders <= 4:
+        raise ValueError(f"orders must be in 1..4, got {orders!r}")
+    p, r = as_reference(p, r)
+    phi = np.exp(log_tilt(p, r, lam))
+    mean = float(np.sum(phi * r))
+    centred = r - mean
+    mu2, mu3, mu4 = (float(np.sum(phi * centred**k)) for k in (2, 3, 4))
+    return np.array([mean, mu2, mu3, mu4 - 3.0 * mu2 * mu2][:orders])

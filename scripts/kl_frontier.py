@@ -1,0 +1,21 @@
+"""Stage kl_constrained: the optimal frontier and best-of-n's shortfall for one reference."""
+
+from bonkl import kl_constrained_study as study
+from bonkl.claims import summarize
+from bonkl.runlog import run
+from bonkl.tables import read_reference, write_table
+
+
+def main(sm, log):
+    p, r, _ = read_reference(sm.input.reference)
+    frontier = study.frontier_table(p, r, sm.params.fractions, sm.params.n_grid)
+    shortfall = study.shortfall_table(p, r, sm.params.n_grid)
+    margins = study.reference_margins(sm.wildcards.reference, shortfall)
+    log.info("%d frontier rows, %d best-of-n points short of saturation", len(frontier),
+             len(shortfall))
+    write_table(frontier, sm.output.frontier)
+    write_table(shortfall, sm.output.shortfall)
+    write_table(summarize(margins, study.CLAIMS.values()), sm.output.claims)
+
+
+run(snakemake, main)  # noqa: F821

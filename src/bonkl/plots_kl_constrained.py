@@ -1,0 +1,108 @@
+"""Figures of the kl_constrained stage (paper B): frontier, convergence, rate function, cumulants.
+
+Each function takes the stage's tables concatenated with a label column (``reference`` or
+``scenario``) and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from bonkl.plots import panels
+
+M_LABEL = "m (sequence length)"
+
+
+def kl_frontier(data: pd.DataFrame):
+    """Reward against KL: the tilted frontier, best-of-n at its exact and formula KL."""
+    groups = list(data.groupby("reference", sort=False))
+    fig, axes = panels(len(groups))
+    colors = sns.color_palette()
+    for ax, (name, table) in zip(axes, groups, strict=False):
+        tilt = table[table["kind"] == "tilt"]
+        ax.plot(tilt["kl"], tilt["reward"], color="black", lw=1.5, label="optimal φ_Δ (tilt)")
+        for color, kind, marker, label in [
+            (colors[0], "best_of_n_exact_kl", "o", "best-of-n, exact KL"),
+            (colors[1], "best_of_n_formula_kl", "x", "best-of-n, log n − (n−1)/n"),
+        ]:
+            points = table[(table["kind"] == kind) & (table["n"] > 1)]
+            ax.plot(points["kl"], points["reward"], marker, color=color, ms=3.5, label=label)
+        ax.set(xscale="log", title=name, xlabel="KL(π ‖ reference) [nats]",
+               ylabel="expected reward")
+    axes[0].legend(fontsize="x-small")
+    return fig, data
+
+
+def kl_convergence(data: pd.DataFrame):
+    """Per scenario: the three best-of-N gaps and the reverse KL against m, log axes."""
+    data = data.assign(reward_gap=(data["reward_tilt"] - data["reward_bon"]).abs(),
+                       kl_gap=(data["delta"] - data["kl_bon"]).abs(),
+                       kl_tilt_to_bon=np.where(data["reverse_computed"].astype(bool),
+                                               np.exp(np.minimum(data["log_kl_tilt_to_bon"],
+                                                                 700.0)), 0.0))
+    quantities = [("reward_gap", "|E_π r − E_φ r| / m"), ("kl_gap", "|KL(π_N ‖ p)/m − δ|"),
+                  ("kl_bon_to_tilt", "KL(π_N ‖ φ_Δ)/m"), ("kl_tilt_to_bon", "KL(φ_Δ ‖ π_N)/m")]
+    scenarios = list(data.groupby("scenario", sort=False))
+    fig, axes = panels(len(scenarios) * len(quantities), columns=len(quantities), width=3.1,
+                       height=2.7)
+    axes = list(axes)
+    for row, (name, table) in enumerate(scenarios):
+        for col, (column, label) in enumerate(quantities):
+            ax = axes[row * len(quantities) + col]
+            for color, (delta, part) in zip(sns.color_palette(), table.groupby("delta"),
+                                            strict=False):
+                shown = part[part[column] > 0]
+                if column == "kl_tilt_to_bon":
+                    shown = shown[shown["reverse_computed"].astype(bool)]
+                ax.plot(shown["m"], shown[column], color=color, lw=1.4, label=f"δ = {delta:g}")
+            if column != "kl_tilt_to_bon":
+                m = np.sort(table["m"].unique())
+                ax.plot(m, np.log(np.maximum(m, 2)) / m, color="grey", ls=":", lw=1.0,
+                        label="log(m)/m")
+            ax.set(xscale="log", yscale="log", title=f"{name}: {label}", xlabel=M_LABEL,
+                   ylabel=f"{label} [nats or reward per token]")
+            ax.title.set_fontsize("small")
+    axes[0].legend(fontsize="xx-small")
+    return fig, data
+
+
+def kl_rate_function(data: pd.DataFrame):
+    """Per (scenario, δ): I(x) and the finite-m tail rates −(1/m)·log P_φ(r/m ≥ x)."""
+    groups = list(data.groupby(["scenario", "delta"], sort=False))
+    fig, axes = panels(len(groups), columns=3)
+    for ax, ((name, delta), table) in zip(axes, groups, strict=False):
+        first = table[table["m"] == table["m"].min()]
+        ax.plot(first["x"], first["rate_function"], color="black", lw=2.0, label="I(x)")
+        for color, (m, part) in zip(sns.color_palette(), table.groupby("m"), strict=False):
+            ax.plot(part["x"], part["tail_rate"], color=color, ls="--", lw=1.2, label=f"m = {m}")
+        ax.set(title=f"{name}, δ = {delta:g}", xlabel="x (reward per token)",
+               ylabel="−(1/m) log P(r/m ≥ x) [nats]")
+    axes[0].legend(fontsize="x-small")
+    return fig, data
+
+
+def kl_cumulants(data: pd.DataFrame):
+    """κ_k/m at finite m (markers) against Λ^(k)(λ) (lines), one panel per k."""
+    fig, axes = panels(4, columns=4, width=3.0, height=2.8)
+    labels = [f"{s}, δ = {d:g}" for s, d in zip(data["scenario"], data["delta"], strict=True)]
+    data = data.assign(case=labels)
+    for k, ax in zip(range(1, 5), axes, strict=True):
+        part = data[data["k"] == k]
+        for color, (case, table) in zip(sns.color_palette(), part.groupby("case", sort=False),
+                                        strict=False):
+            ax.plot(table["m"], table["scaled_cumulant"], "o", color=color, ms=4, label=case)
+            ax.axhline(table["cgf_derivative"].iloc[0], color=color, lw=0.8)
+        ax.set(xscale="log", title=f"k = {k}: κ_k/m vs Λ^({k})(λ)", xlabel=M_LABEL,
+               ylabel=f"κ_{k}/m [reward^{k} per token]")
+    axes[0].legend(fontsize="xx-small")
+    return fig, data.drop(columns="case")
+
+
+FIGURES = {
+    "kl_frontier": kl_frontier,
+    "kl_convergence": kl_convergence,
+    "kl_rate_function": kl_rate_function,
+    "kl_cumulants": kl_cumulants,
+}

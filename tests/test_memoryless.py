@@ -1,0 +1,195 @@
+"""Memoryless LM: best-of-N against the tilted optimum, rate function, cumulants (paper B).
+
+The reference for best-of-N is exact: the law of the summed reward is the coefficient list
+of ``(Σ_a w_a x^a)^m`` for integer weights ``w`` (Kronecker substitution in Python
+integers), and every quantity follows in mpmath straight from the definitions
+``π_N(s) = F(s)^N − F(s−1)^N``, ``φ(s) ∝ p(s) e^{λ s}``, with ``N = e^{mδ}`` as large as e^{300}.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bonkl import memoryless, tilt
+
+# (integer weights, rewards): p = w / Σw
+THREE = ((5, 3, 2), (0, 1, 2))
+BERNOULLI = ((7, 3), (0, 1))
+GAPPED = ((2, 0, 1, 1), (-2, 7, 0, 4))  # a zero-mass outcome, step 2, a hole in the lattice
+
+
+def exact_sum_coefficients(weights, points, m):
+    """Integers ``c_s`` with ``P(Σ a_i = s) = c_s / (Σw)^m``: ``(Σ w_a x^a)^m`` by Kronecker."""
+    bits = m * sum(weights).bit_length() + 8
+    packed = sum(w << (bits * a) for w, a in zip(weights, points, strict=True))
+    power = packed**m
+    mask = (1 << bits) - 1
+    return [(power >> (bits * s)) & mask for s in range(m * max(points) + 1)]
+
+
+def mp_best_of_n_vs_tilt(weights, rewards, m, delta):
+    """Per-token reward and KLs of best-of-N and φ_Δ from exact integer laws, in mpmath."""
+    p = np.array(weights, float) / sum(weights)
+    grid = memoryless.lattice(p, rewards)
+    support = [(w, r) for w, r in zip(weights, rewards, strict=True) if w > 0]
+    points = [int(round((r - grid.offset) / grid.step)) for _, r in support]
+    with mp.workdps(80):
+        total = mp.mpf(sum(weights))
+
+        def tilt_kl(lam):
+            z = mp.fsum(w * mp.exp(lam * a) for (w, _), a in zip(support, points, strict=True))
+            mean = mp.fsum(w * a * mp.exp(lam * a)
+                           for (w, _), a in zip(support, points, strict=True)) / z
+            return lam * mean - mp.log(z / total)
+
+        _, lam_float = tilt.kl_constrained(p, rewards, delta)
+        theta = mp.findroot(lambda t: tilt_kl(t) - delta, lam_float * grid.step)
+        log_z = mp.log(mp.fsum(w * mp.exp(theta * a)
+                               for (w, _), a in zip(support, points, strict=True)) / total)
+        lattice_weights = [0] * (max(points) + 1)
+        for (w, _), a in zip(support, points, strict=True):
+            lattice_weights[a] += w
+        present = [a for a, w in enumerate(lattice_weights) if w]
+        coeffs = exact_sum_coefficients([lattice_weights[a] for a in present], present, m)
+        denominator = sum(weights) ** m
+        n_draws = mp.exp(m * mp.mpf(delta))
+        upper = denominator  # Σ_{t >= s} c_t
+        reward = kl_p = kl_phi = mass = mp.mpf(0)
+        for s, c in enumerate(coeffs):
+            above = upper - c  # Σ_{t > s} c_t
+            f_now = mp.exp(n_draws * mp.log1p(-mp.mpf(above) / denominator))
+            f_before = mp.exp(n_draws * mp.log1p(-mp.mpf(upper) / denominator)) if upper < \
+                denominator else mp.mpf(0)
+            upper = above
+            pi = f_now - f_before
+            if c == 0 or pi == 0:
+                continue
+            log_p = mp.log(c) - m * mp.log(total)
+            log_phi = log_p + theta * s - m * log_z
+            mass += pi
+            reward += pi * (m * grid.offset + grid.step * s)
+            kl_p += pi * (mp.log(pi) - log_p)
+            kl_phi += pi * (mp.log(pi) - log_phi)
+        assert abs(mass - 1) < mp.mpf(10) ** -40
+        return {"reward_bon": reward / m, "kl_bon": kl_p / m, "kl_bon_to_tilt": kl_phi / m}
+
+
+CASES = [(THREE, 0.05, m) for m in (1, 10, 100, 1000)] + [
+    (THREE, 0.3, 1000), (BERNOULLI, 0.5, 7), (BERNOULLI, 0.5, 1000), (BERNOULLI, 0.01, 1000),
+    (GAPPED, 0.2, 3), (GAPPED, 0.2, 400),
+]
+
+
+@pytest.mark.parametrize(("reference", "delta", "m"), CASES)
+def test_best_of_n_vs_tilt_matches_mpmath(reference, delta, m):
+    """Relative error <= 1e-8 against the exact integer law, by both methods where they apply."""
+    weights, rewards = reference
+    p = np.array(weights, float) / sum(weights)
+    want = mp_best_of_n_vs_tilt(weights, rewards, m, delta)
+    methods = ["exact"] + (["fft"] if m >= 100 else [])
+    for method in methods:
+        got = memoryless.best_of_n_vs_tilt(p, rewards, m, delta, method=method)
+        for key, value in want.items():
+            assert abs(got[key] - float(value)) <= 1e-8 * abs(float(value)), (method, key)
+        assert got["truncated_mass"] <= memoryless.TRUNCATION_LIMIT
+
+
+def test_best_of_n_vs_tilt_by_hand_at_m_1():
+    """m = 1, N = e^δ, Bernoulli(1/2) with rewards 0, 1: π_N(1) = 1 − 2^{−N}."""
+    delta = 0.4
+    n = math.exp(delta)
+    top = 1 - 2.0**-n
+    got = memoryless.best_of_n_vs_tilt([0.5, 0.5], [0, 1], 1, delta)
+    assert got["reward_bon"] == pytest.approx(top, rel=1e-14)
+    kl = top * math.log(2 * top) + (1 - top) * math.log(2 * (1 - top))
+    assert got["kl_bon"] == pytest.approx(kl, rel=1e-12)
+    phi, lam = tilt.kl_constrained([0.5, 0.5], [0, 1], delta)
+    assert got["reward_tilt"] == pytest.approx(phi[1], rel=1e-14) and got["lam"] == lam
+
+
+def test_astronomical_n_stays_finite_and_converges():
+    """m = 10⁶ at δ = 0.3 (N = e^{300000}): the three limits of paper B, O(log m/m) rate."""
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
+    small = memoryless.best_of_n_vs_tilt(p, r, 10**4, 0.3)
+    big = memoryless.best_of_n_vs_tilt(p, r, 10**6, 0.3)
+    assert all(np.isfinite(v) for v in big.values())
+    assert abs(big["reward_bon"] - big["reward_tilt"]) < abs(small["reward_bon"]
+                                                               - small["reward_tilt"])
+    assert 0 < 0.3 - big["kl_bon"] < 1e-4 and big["kl_bon"] <= big["kl_formula"]
+    assert 0 < big["kl_bon_to_tilt"] < 3 * math.log(10**6) / 10**6
+
+
+def test_fft_window_refuses_when_truncation_would_matter():
+    with pytest.raises(ValueError, match="outside the FFT window"):
+        memoryless.best_of_n_vs_tilt([0.5, 0.3, 0.2], [0, 1, 2], 10, 0.1, method="fft")
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="integers"):
+        memoryless.best_of_n_vs_tilt([0.5, 0.5], [0, 0.5], 10, 0.1)
+    with pytest.raises(ValueError, match="delta must lie"):
+        memoryless.best_of_n_vs_tilt([0.5, 0.5], [0, 1], 10, math.log(2))
+    with pytest.raises(ValueError, match="constant"):
+        memoryless.lattice([0.5, 0.5], [1, 1])
+
+
+def test_rate_function_bernoulli_by_hand():
+    """φ_λ Bernoulli(q): I(x) = x log(x/q) + (1−x) log((1−x)/(1−q)), inf outside [0, 1]."""
+    p, r, lam = np.array([0.7, 0.3]), np.array([0.0, 1.0]), 0.8
+    q = float(np.exp(tilt.log_tilt(p, r, lam))[1])
+    for x in (1e-6, 0.1, q, 0.5, 0.99, 1 - 1e-9):
+        want = x * math.log(x / q) + (1 - x) * math.log((1 - x) / (1 - q))
+        assert memoryless.rate_function(p, r, lam, x) == pytest.approx(want, rel=1e-9, abs=1e-15)
+    assert memoryless.rate_function(p, r, lam, 1.0) == pytest.approx(-math.log(q), rel=1e-14)
+    assert memoryless.rate_function(p, r, lam, 1.5) == np.inf
+
+
+def test_tail_rate_converges_to_rate_function():
+    """−(1/m) log P_φ(r/m >= x) → I(x) above the mean, within O(log m / m)."""
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
+    _, lam = tilt.kl_constrained(p, r, 0.1)
+    xs = np.array([1.3, 1.6, 1.9])
+    rate = memoryless.rate_function(p, r, lam, xs)
+    errors = [np.max(np.abs(memoryless.tail_rate(p, r, lam, m, xs) - rate))
+              for m in (10, 100, 1000)]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 2 * math.log(1000) / 1000
+
+
+@pytest.mark.parametrize(("method", "rtol"), [("exact", 1e-9), ("fft", 1e-6)])
+def test_scaled_cumulants_equal_cgf_derivatives(method, rtol):
+    """κ_k/m = Λ^(k)(λ); the FFT window leaves out tails below 1e-11 of the peak, which
+    moves the fourth cumulant by ~1e-7 relative."""
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
+    _, lam = tilt.kl_constrained(p, r, 0.1)
+    want = tilt.cgf_derivatives(p, r, lam)
+    got = memoryless.scaled_cumulants(p, r, lam, 300, method)
+    np.testing.assert_allclose(got, want, rtol=rtol)
+
+
+def test_cgf_derivatives_match_mpmath():
+    p, r, lam = [0.6, 0.3, 0.0999, 1e-4], [0.0, 0.5, 0.9, 1.0], 2.5
+    with mp.workdps(50):
+        def cgf(t):
+            return mp.log(mp.fsum(mp.mpf(pi) * mp.exp(t * mp.mpf(ri))
+                                  for pi, ri in zip(p, r, strict=True)))
+        want = [mp.diff(cgf, mp.mpf(lam), k) for k in (1, 2, 3, 4)]
+    got = tilt.cgf_derivatives(p, r, lam)
+    for g, w in zip(got, want, strict=True):
+        assert g == pytest.approx(float(w), rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.01, 1.0), min_size=2, max_size=6),
+       st.floats(0.0, 3.0), st.floats(-2.0, 2.0).filter(lambda t: abs(t) > 1e-3))
+def test_renyi_form_equals_scaled_cgf(weights, lam, t):
+    p = np.array(weights) / np.sum(weights)
+    r = np.arange(p.size, dtype=float) * 0.7
+    assert memoryless.scaled_cgf_renyi(p, r, lam, t) == pytest.approx(
+        memoryless.scaled_cgf(p, r, lam, t), rel=1e-11, abs=1e-13)

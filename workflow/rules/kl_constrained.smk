@@ -1,0 +1,144 @@
+# Stage kl_constrained (paper B): per reference, the optimal KL-constrained frontier against
+# best-of-n; per memoryless scenario, best-of-N's convergence to the tilted optimum over an
+# m grid, the reverse KL, finite-m tail rates against I(x), and scaled cumulants.
+import numpy as np
+
+from bonkl.memoryless import lattice
+from bonkl.tilt import kl_cap
+
+KLC = config["kl_constrained"]
+
+
+def _check_scenarios(entries):
+    """Names unique, p a distribution, integer rewards, every δ below log 1/p(C*)."""
+    scenarios = {}
+    for i, spec in enumerate(entries):
+        key = f"kl_constrained.scenarios[{i}] ({spec['name']})"
+        if spec["name"] in scenarios:
+            raise WorkflowError(f"config: {key}: name already used; expected unique names")
+        if len(spec["p"]) != len(spec["r"]):
+            raise WorkflowError(f"config: {key}: p has {len(spec['p'])} entries, r "
+                                f"{len(spec['r'])}; expected one reward per probability")
+        try:
+            lattice(spec["p"], spec["r"])
+            cap = kl_cap(spec["p"], spec["r"])
+        except ValueError as err:
+            raise WorkflowError(f"config: {key}: {err}") from None
+        for j, delta in enumerate(spec["deltas"]):
+            if not delta < cap:
+                raise WorkflowError(f"config: {key}.deltas[{j}] = {delta}; expected below "
+                                    f"log 1/p(C*) = {cap:.6g}")
+        scenarios[spec["name"]] = spec
+    return scenarios
+
+
+SCENARIOS = _check_scenarios(KLC["scenarios"])
+KLC_FRONTIER_FRACTIONS = [float(x) for x in np.geomspace(1e-4, 1.0, KLC["frontier_points"])]
+KLC_N_GRID = log_integer_grid(KLC["n_grid"]["max"], KLC["n_grid"]["points"])
+KLC_M_GRID = log_integer_grid(KLC["m_grid"]["max"], KLC["m_grid"]["points"])
+
+
+wildcard_constraints:
+    scenario="|".join(map(re.escape, SCENARIOS)),
+
+
+rule kl_frontier:
+    input:
+        reference=f"{RESULTS}/reference/{{reference}}.csv",
+        lib=library("kl_constrained_study"),
+    output:
+        frontier=f"{RESULTS}/kl_constrained/frontier/{{reference}}.csv",
+        shortfall=f"{RESULTS}/kl_constrained/shortfall/{{reference}}.csv",
+        claims=f"{RESULTS}/claims/kl_constrained/reference/{{reference}}.csv",
+    params:
+        fractions=KLC_FRONTIER_FRACTIONS,
+        n_grid=KLC_N_GRID,
+    log:
+        f"{LOGS}/kl_frontier/{{reference}}.log",
+    benchmark:
+        f"{BENCHMARKS}/kl_frontier/{{reference}}.tsv"
+    script:
+        "../../scripts/kl_frontier.py"
+
+
+rule kl_memoryless:
+    input:
+        lib=library("kl_constrained_study"),
+    output:
+        convergence=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/convergence.csv",
+        rates=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/rates.csv",
+        cumulants=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/cumulants.csv",
+        fit=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/fit.csv",
+        claims=f"{RESULTS}/claims/kl_constrained/scenario/{{scenario}}.csv",
+    params:
+        spec=lambda w: dict(sorted(SCENARIOS[w.scenario].items())),
+        m_grid=KLC_M_GRID,
+        reverse_max_m=KLC["reverse_max_m"],
+        rate_m=KLC["rate_m"],
+        rate_points=KLC["rate_points"],
+        cumulant_m=KLC["cumulant_m"],
+        renyi_t=KLC["renyi_t"],
+    log:
+        f"{LOGS}/kl_memoryless/{{scenario}}.log",
+    benchmark:
+        f"{BENCHMARKS}/kl_memoryless/{{scenario}}.tsv"
+    script:
+        "../../scripts/kl_memoryless.py"
+
+
+rule kl_tables:
+    input:
+        convergence=expand(f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/convergence.csv",
+                           scenario=SCENARIOS),
+        fit=expand(f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/fit.csv",
+                   scenario=SCENARIOS),
+        shortfall=expand(f"{RESULTS}/kl_constrained/shortfall/{{reference}}.csv",
+                         reference=REFERENCES),
+        lib=library("kl_constrained_study", "tables"),
+    output:
+        convergence_csv=report(f"{FIGURES}/kl_convergence_table.csv",
+                               caption="../report/kl_convergence_table.rst",
+                               category="Paper B: KL-constrained RL", subcategory="tables"),
+        convergence_md=f"{FIGURES}/kl_convergence_table.md",
+        fit_csv=report(f"{FIGURES}/kl_rate_fit.csv", caption="../report/kl_rate_fit.rst",
+                       category="Paper B: KL-constrained RL", subcategory="tables"),
+        fit_md=f"{FIGURES}/kl_rate_fit.md",
+        shortfall_csv=report(f"{FIGURES}/kl_shortfall.csv", caption="../report/kl_shortfall.rst",
+                             category="Paper B: KL-constrained RL", subcategory="tables"),
+        shortfall_md=f"{FIGURES}/kl_shortfall.md",
+    params:
+        scenarios=list(SCENARIOS),
+        references=list(REFERENCES),
+    log:
+        f"{LOGS}/kl_tables.log",
+    benchmark:
+        f"{BENCHMARKS}/kl_tables.tsv"
+    script:
+        "../../scripts/kl_tables.py"
+
+
+CLAIM_SUMMARIES += expand(f"{RESULTS}/claims/kl_constrained/reference/{{reference}}.csv",
+                          reference=REFERENCES)
+CLAIM_SUMMARIES += expand(f"{RESULTS}/claims/kl_constrained/scenario/{{scenario}}.csv",
+                          scenario=SCENARIOS)
+TARGETS += [f"{FIGURES}/{name}.{ext}" for name in ("kl_convergence_table", "kl_rate_fit",
+                                                    "kl_shortfall") for ext in ("csv", "md")]
+
+for _figure, _names in reference_lists("kl_constrained.figures").items():
+    FIGURE_SPECS[_figure] = dict(
+        tables={name: f"{RESULTS}/kl_constrained/frontier/{name}.csv" for name in _names},
+        column="reference",
+        plots="plots_kl_constrained",
+        category="Paper B: KL-constrained RL",
+        subcategory="frontier",
+    )
+for _figure, _table in [("kl_convergence", "convergence"), ("kl_rate_function", "rates"),
+                        ("kl_cumulants", "cumulants")]:
+    FIGURE_SPECS[_figure] = dict(
+        tables={name: f"{RESULTS}/kl_constrained/memoryless/{name}/{_table}.csv"
+                for name in SCENARIOS},
+        column="scenario",
+        plots="plots_kl_constrained",
+        category="Paper B: KL-constrained RL",
+        subcategory="memoryless asymptotics",
+    )
