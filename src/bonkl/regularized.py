@@ -272,6 +272,17 @@ def cross_paper(p, r, ns) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows, ignore_index=True), pd.concat(margins, ignore_index=True)
 
 
+CROSS_PAPER_NOTE = """
+Per reference with tied top rewards (the good modes are the outcomes of the top tie group
+C*), and per n: best-of-n, paper B's KL-constrained optimum at best-of-n's exact KL (the
+same family as the reverse-KL target, β = 1/λ) and the forward-KL target with the same KL
+(β solved by Brent's method). `top_mass`: mass on C*; `largest_share`: the largest good
+mode's share of that mass (`ref_largest_share`: the reference's); `share_ratio`: largest over
+smallest share among good modes (`ref_ratio`: the reference's). All three methods keep the
+reference's proportions inside C*: none lifts a low-support good mode.
+"""
+
+
 def cross_paper_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (reference, method, n): KL, mass on C*, the largest mode's share, and the
     max/min share ratio among good modes against the reference's (equal: proportions kept)."""
