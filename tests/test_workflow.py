@@ -149,9 +149,11 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | figure_rules
 
     edit(project / "src" / "bonkl" / "bestofn.py")
+    regularized_figures = {rule for rule in figure_rules if rule.startswith("figure_regularized")}
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
-        "claims_markdown", *kl_figures,
+        "claims_markdown", *kl_figures, "regularized_example", "regularized_cross_paper",
+        "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
     }
 
 

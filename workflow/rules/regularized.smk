@@ -3,6 +3,14 @@
 # reference; the claims of paper C; figures 1-5 and the cross-paper figure and table.
 
 REGULARIZED_EXAMPLES = list(config["regularized"]["examples"])
+
+
+def _order_free(value):
+    """``value`` with every dict's keys sorted, so a reordered config is not a param change."""
+    if isinstance(value, dict):
+        return {key: _order_free(value[key]) for key in sorted(value)}
+    return value
+
 CROSS_PAPER = reference_lists("regularized.cross_paper_figures")["regularized_cross_paper"]
 
 
@@ -13,7 +21,9 @@ rule regularized_example:
         table=f"{RESULTS}/regularized/{{example}}.csv",
         margins=f"{RESULTS}/regularized/margins/{{example}}.csv",
     params:
-        spec=lambda w: dict(config["regularized"]["examples"][w.example], name=w.example),
+        spec=lambda w: _order_free(
+            dict(config["regularized"]["examples"][w.example], name=w.example)
+        ),
         check_betas=config["regularized"]["check_betas"],
     wildcard_constraints:
         example="|".join(REGULARIZED_EXAMPLES),
