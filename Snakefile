@@ -18,6 +18,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/bestofn.smk"
 include: "workflow/rules/kl_constrained.smk"
+include: "workflow/rules/regularized.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 

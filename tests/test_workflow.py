@@ -172,10 +172,13 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | figure_rules
 
     edit(project / "src" / "bonkl" / "bestofn.py")
+    regularized_figures = {rule for rule in figure_rules if rule.startswith("figure_regularized")}
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
         "claims_tables", *kl_figures, "kl_frontier", "kl_memoryless", "kl_tables",
         *paper_b_figures,
+        "regularized_example", "regularized_cross_paper",
+        "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
     }
 
 
@@ -264,3 +267,18 @@ def test_kl_constrained_stage(project, test_config):
     ledger = pd.read_csv(results / "claims.csv")
     paper_b = ledger[ledger["paper"] == "B"]
     assert len(paper_b) == 10 and (paper_b["cases"] > 0).all() and paper_b["holds"].all()
+
+
+def test_regularized_stage_claims_and_outputs(project, test_config):
+    """Paper C's rows reach the ledger and hold; each example and the cross-paper table exist."""
+    from bonkl.regularized_claims import CLAIMS as PAPER_C
+
+    results = project / test_config["paths"]["results"]
+    ledger = pd.read_csv(results / "claims.csv").set_index("claim")
+    rows = ledger.loc[list(PAPER_C)]
+    assert (rows["cases"] > 0).all() and rows["holds"].all(), rows
+    for example in test_config["regularized"]["examples"]:
+        assert len(pd.read_csv(results / "regularized" / f"{example}.csv")) > 0
+    table = pd.read_csv(project / test_config["paths"]["figures"]
+                        / "regularized_cross_paper_table.csv")
+    assert table["keeps_reference_proportions"].all()

@@ -1,0 +1,89 @@
+"""Why KL-regularised targets collapse: probability ratios and the mode-switch β (paper C, §4).
+
+For two outcomes ``y1, y2`` with reference masses ``p1, p2`` and rewards ``r1, r2``:
+
+- Prop. 4.1 (reverse KL, Gibbs target ``G_β ∝ p e^{r/β}``):
+  ``log G_β(y1)/G_β(y2) = log p1/p2 + (r1 − r2)/β``.
+- Remark 4.2: with ``p1 = p2`` the ratio is ``e^{(r1 − r2)/β}``.
+- Remark 4.3: with ``r1 = r2`` the ratio is ``p1/p2`` at every β (and, derived, for the
+  forward-KL target and for best-of-n).
+- Remark 4.4: ``G_β(y1) = G_β(y2)`` exactly when ``r2 − r1 = β (log p1 − log p2)``, i.e. at
+  ``β* = (r2 − r1)/log(p1/p2)``.
+- Forward KL (derived, digest "Why the targets collapse"): ``G_fwd = β p/(Λ − r)`` gives
+  ``log G_fwd(y1)/G_fwd(y2) = log p1/p2 + log (Λ − r2)/(Λ − r1)``; the two are equally likely
+  when ``Λ = Λ* = (p1 r2 − p2 r1)/(p1 − p2)``, and since ``Σ_y β p(y)/(Λ − r(y)) = 1`` the
+  crossover is ``β*_fwd = 1 / Σ_y p(y)/(Λ* − r(y))`` (our derivation; needs ``Λ* > max r``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bonkl.groups import as_reference
+
+
+def reverse_log_ratio(p1, p2, r1, r2, beta):
+    """Prop. 4.1: ``log G_β(y1)/G_β(y2) = log(p1/p2) + (r1 − r2)/β``, elementwise."""
+    return np.log(np.asarray(p1, float) / p2) + (np.asarray(r1, float) - r2) / beta
+
+
+def forward_log_ratio(p1, p2, r1, r2, lam):
+    """``log G_fwd(y1)/G_fwd(y2) = log(p1/p2) + log((Λ − r2)/(Λ − r1))`` (derived)."""
+    r1, r2 = np.asarray(r1, float), np.asarray(r2, float)
+    return np.log(np.asarray(p1, float) / p2) + np.log((lam - r2) / (lam - r1))
+
+
+def equal_support_ratio(reward_gap, beta):
+    """Remark 4.2: ``G_β(y1)/G_β(y2) = e^{(r1 − r2)/β}`` when ``p1 = p2``."""
+    return np.exp(np.asarray(reward_gap, float) / beta)
+
+
+def reverse_crossover_beta(p1, p2, r1, r2) -> float:
+    """Remark 4.4: the β at which ``G_β(y1) = G_β(y2)``, ``(r2 − r1)/log(p1/p2)``.
+
+    Defined when one outcome has the higher reward and the other the higher reference mass
+    (then the better-supported one wins for β above it, the better-rewarded one below).
+    """
+    p1, p2, r1, r2 = float(p1), float(p2), float(r1), float(r2)
+    if not (p1 > 0 and p2 > 0) or (r2 - r1) * np.log(p1 / p2) <= 0:
+        raise ValueError("a crossover needs one outcome with the higher reward and the other "
+                         f"with the higher reference mass; got p=({p1}, {p2}), r=({r1}, {r2})")
+    return (r2 - r1) / np.log(p1 / p2)
+
+
+def forward_crossover(p, r, i: int, j: int) -> tuple[float, float]:
+    """``(β*_fwd, Λ*)``: the β at which the forward-KL target has ``G(y_i) = G(y_j)`` (derived).
+
+    ``Λ* = (p_i r_j − p_j r_i)/(p_i − p_j)`` and ``β*_fwd = 1/Σ_y p(y)/(Λ* − r(y))``. Raises
+    when no crossover exists (same conditions as :func:`reverse_crossover_beta`, and
+    ``Λ* > max r`` on the support, which holds when ``y_i, y_j`` include a top outcome).
+    """
+    p, r = as_reference(p, r)
+    reverse_crossover_beta(p[i], p[j], r[i], r[j])  # same existence conditions
+    lam = (p[i] * r[j] - p[j] * r[i]) / (p[i] - p[j])
+    support = p > 0
+    if not lam > np.max(r[support]):
+        raise ValueError(f"no forward-KL crossover: Λ* = {lam!r} is not above max r")
+    return float(1.0 / np.sum(p[support] / (lam - r[support]))), float(lam)
+
+
+def bisect_crossover(log_ratio_at, low: float, high: float, steps: int = 200) -> float:
+    """The β in ``[low, high]`` where ``log_ratio_at(β)`` changes sign, by bisection on log β.
+
+    ``log_ratio_at`` is any computed log ratio of two targets (e.g. from the targets
+    themselves), so this checks a closed-form crossover without using it. Stops when the
+    bracket is one floating-point step wide.
+    """
+    lo, hi = np.log(low), np.log(high)
+    sign_lo = np.sign(log_ratio_at(low))
+    if sign_lo == np.sign(log_ratio_at(high)) or sign_lo == 0:
+        raise ValueError(f"log ratio does not change sign on [{low}, {high}]")
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if np.sign(log_ratio_at(np.exp(mid))) == sign_lo:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp(0.5 * (lo + hi)))

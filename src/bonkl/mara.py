@@ -1,0 +1,116 @@
+"""MARA, Mode Anchored Reward Augmentation (paper C, Algorithms 1 and 2), and its exact targets.
+
+Per batch ``y_1..y_N`` with rewards ``R``, reference log-probs ``log π_ref`` and a threshold
+``τ`` for good answers: the anchor ``z = argmax_{i: R_i >= τ} π_ref(y_i)`` (the
+best-supported good sample; the first one on ties).
+
+- Algorithm 1: good samples get ``R̄_i = R(z) + β (log π_ref(z) − log π_ref(y_i))``, the
+  others keep ``R_i``; the usual regularised update then runs on ``R̄``.
+- Algorithm 2: good samples get the reward ``R(z)`` and, in the KL term, the reference
+  probability ``π_ref(z)``; call that (unnormalised) reference ``p̃``.
+
+Exact targets on the full outcome space (the batch is every outcome; outcomes need
+``p > 0``, since Algorithm 1 needs ``log p``):
+
+- Reverse KL. Algorithm 1: ``G ∝ p e^{R̄/β}``, which is ``p e^{R/β}`` below τ and the
+  constant ``p(z) e^{R(z)/β}`` on every good outcome. Algorithm 2: ``max E_π R̃ − β Σ π
+  log(π/p̃)`` has optimum ``∝ p̃ e^{R̃/β}``: the same target (the digest's "equivalent for
+  reverse KL"), as the tilt of the normalised ``q = p̃/S``, ``S = Σ p̃``.
+- Forward KL. Algorithm 1: the forward target of ``R̄``, ``β p/(Λ − R̄)``: not flat on the
+  good set (derived claim, checked in the study). Algorithm 2 (our derivation): the KL term
+  becomes ``Σ_y p̃ log(p̃/π)`` (in a sampled estimator ``E_π[(p̃/π) log(p̃/π)]`` with
+  ``π_ref`` replaced by ``p̃``); stationarity of ``E_π R̃ − β Σ p̃ log(p̃/π)`` under
+  ``Σ π = 1`` gives ``π = β p̃/(Λ − R̃)``, i.e. the forward target of ``(q, R̃)`` at ``β S``
+  with the same ``Λ``. It is constant, ``β p(z)/(Λ − R(z))``, on the good set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bonkl import tilt
+from bonkl.groups import as_reference
+
+ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2")
+
+
+def _batch(rewards, ref_logp, tau):
+    rewards = np.asarray(rewards, dtype=float)
+    ref_logp = np.asarray(ref_logp, dtype=float)
+    if rewards.ndim != 1 or rewards.shape != ref_logp.shape:
+        raise ValueError(f"rewards {rewards.shape} and ref_logp {ref_logp.shape} must be 1-D "
+                         "arrays of the same length")
+    if not (np.all(np.isfinite(rewards)) and np.all(np.isfinite(ref_logp))):
+        raise ValueError("rewards and ref_logp must be finite (reference probabilities > 0)")
+    if not np.isfinite(float(tau)):
+        raise ValueError(f"tau must be finite, got {tau!r}")
+    return rewards, ref_logp, rewards >= tau
+
+
+def anchor(rewards, ref_logp, tau) -> int | None:
+    """Index of the anchor ``z`` (best-supported sample with reward >= τ), or None if none."""
+    rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
+    if not good.any():
+        return None
+    return int(np.flatnonzero(good)[np.argmax(ref_logp[good])])
+
+
+def augment(rewards, ref_logp, beta, tau) -> np.ndarray:
+    """Algorithm 1's rewards ``R̄`` for one batch; a batch with no good sample is unchanged."""
+    beta = _beta(beta)
+    rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
+    z = anchor(rewards, ref_logp, tau)
+    out = rewards.copy()
+    if z is not None:
+        out[good] = rewards[z] + beta * (ref_logp[z] - ref_logp[good])
+    return out
+
+
+def anchor_reference(rewards, ref_logp, tau) -> tuple[np.ndarray, np.ndarray]:
+    """Algorithm 2 for one batch: ``(R̃, log p̃)``, good samples set to ``R(z)``, ``log π_ref(z)``."""
+    rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
+    z = anchor(rewards, ref_logp, tau)
+    rewards, ref_logp = rewards.copy(), ref_logp.copy()
+    if z is not None:
+        rewards[good], ref_logp[good] = rewards[z], ref_logp[z]
+    return rewards, ref_logp
+
+
+def _beta(beta) -> float:
+    beta = float(beta)
+    if not beta > 0 or np.isinf(beta):
+        raise ValueError(f"beta must be finite and > 0, got {beta!r}")
+    return beta
+
+
+def _problem(p, r, beta, tau, algorithm):
+    """``(q, R, β_eff)``: the (normalised reference, reward, coefficient) an algorithm induces."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm {algorithm!r} not in {ALGORITHMS}")
+    p, r = as_reference(p, r)
+    beta = _beta(beta)
+    if algorithm == "vanilla":
+        return p, r, beta
+    if np.any(p == 0):
+        raise ValueError("MARA's exact targets need p > 0 on every outcome")
+    log_p = np.log(p)
+    if algorithm == "algorithm_1":
+        return p, augment(r, log_p, beta, tau), beta
+    rewards, log_tilde = anchor_reference(r, log_p, tau)
+    total = float(np.sum(np.exp(log_tilde)))
+    return np.exp(log_tilde - np.log(total)), rewards, beta * total
+
+
+def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.ndarray:
+    """Log of the reverse-KL target that ``algorithm`` induces (``vanilla``: the Gibbs target).
+
+    ``τ`` is ignored by ``vanilla``. Finite in logs for any ``beta > 0``.
+    """
+    q, rewards, _ = _problem(p, r, beta, tau, algorithm)
+    return tilt.log_tilt(q, rewards, 1.0 / _beta(beta))
+
+
+def forward_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> tuple[np.ndarray, float]:
+    """``(target, Λ)``: the forward-KL target that ``algorithm`` induces (see module doc)."""
+    q, rewards, beta_eff = _problem(p, r, beta, tau, algorithm)
+    return tilt.forward_kl_target(q, rewards, beta_eff)

@@ -1,0 +1,158 @@
+"""Figures of the regularized stage (paper C, Figs. 1-5, and the cross-paper comparison).
+
+Each function takes the stage's tables concatenated with an ``example`` (or ``reference``)
+column and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from bonkl.plots import panels
+
+PROB_LABEL = "probability"
+BETA_LABEL = "β (KL coefficient)"
+FLOOR = 1e-12  # log-scale floor for drawn probabilities
+
+
+def policy_fit(data: pd.DataFrame):
+    """Fig. 1: each policy class fitted by each divergence, per task, against the target."""
+    keys = list(data.groupby(["task", "divergence"], sort=False).groups)
+    fig, axes = panels(len(keys), width=4.0, height=3.0, columns=2)
+    colors = sns.color_palette()
+    for ax, (task, divergence) in zip(axes, keys, strict=False):
+        part = data[(data["task"] == task) & (data["divergence"] == divergence)]
+        first = part[part["policy"] == part["policy"].iloc[0]]
+        ax.fill_between(first["y"], first["target"], color="grey", alpha=0.3, label="target")
+        if task != "bimodal":
+            scale = first["target"].max() / first["prob_ref"].max()
+            ax.plot(first["y"], first["prob_ref"] * scale, color="black", lw=0.8, ls=":",
+                    label="reference (rescaled)")
+        for color, (name, fit) in zip(colors, part.groupby("policy", sort=False), strict=False):
+            ax.plot(fit["y"], fit["fitted"], color=color, lw=1.4,
+                    label=f"{name}: KL(fit ‖ target)={fit['kl_fit_to_target'].iloc[0]:.3g}")
+        how = ("min KL(π ‖ T)" if divergence == "reverse" else "min KL(T ‖ π)") \
+            if task == "bimodal" else f"max E r − β·{divergence} KL"
+        ax.set(title=f"{task}: {how}", xlabel="y", ylabel=PROB_LABEL)
+        ax.legend(fontsize="xx-small")
+    return fig, data
+
+
+def mode_switch(data: pd.DataFrame):
+    """Fig. 2: reference and reward; log G(y1)/G(y2) and mode masses against β, crossovers."""
+    fig, axes = panels(3, width=4.2, height=3.2)
+    one = data[(data["regulariser"] == "reverse") & (data["beta"] == data["beta"].min())]
+    axes[0].plot(one["y"], one["prob_ref"] / one["prob_ref"].max(), label="reference / max")
+    axes[0].plot(one["y"], one["reward"], label="reward")
+    axes[0].set(xlabel="y", ylabel="reward, scaled reference", title="setup")
+    axes[0].legend(fontsize="x-small")
+    rows = []
+    for color, (regulariser, part) in zip(sns.color_palette(), data.groupby("regulariser",
+                                                                           sort=False),
+                                          strict=False):
+        low, high = part["low_mode"].iloc[0], part["high_mode"].iloc[0]
+        midpoint = 0.5 * (low + high)
+        for beta, sweep in part.groupby("beta"):
+            logs = sweep.set_index("y")["log_target"]
+            rows.append({"regulariser": regulariser, "beta": beta,
+                         "log_ratio": logs[low] - logs[high],
+                         "mass_low_mode": sweep.loc[sweep["y"] < midpoint, "target"].sum(),
+                         "mass_high_mode": sweep.loc[sweep["y"] >= midpoint, "target"].sum(),
+                         "crossover_predicted": part["crossover_predicted"].iloc[0],
+                         "crossover_bisected": part["crossover_bisected"].iloc[0]})
+        curve = pd.DataFrame(rows[-part["beta"].nunique():])
+        axes[1].plot(curve["beta"], curve["log_ratio"], color=color, label=regulariser)
+        axes[2].plot(curve["beta"], curve["mass_low_mode"], color=color,
+                     label=f"{regulariser}: lower-reward mode")
+        axes[2].plot(curve["beta"], curve["mass_high_mode"], color=color, ls="--",
+                     label=f"{regulariser}: higher-reward mode")
+        for ax in axes[1:]:
+            ax.axvline(curve["crossover_predicted"].iloc[0], color=color, lw=0.8, ls=":")
+    axes[1].axhline(0.0, color="black", lw=0.6)
+    axes[1].set(xscale="log", xlabel=BETA_LABEL,
+                ylabel="log G(y₁)/G(y₂) [nats]", title="mode ratio; dotted: predicted switch")
+    axes[1].set_yscale("symlog", linthresh=1.0)
+    axes[2].set(xscale="log", xlabel=BETA_LABEL, ylabel="target mass", title="mass per mode")
+    for ax in axes[1:]:
+        ax.legend(fontsize="xx-small")
+    return fig, pd.DataFrame(rows)
+
+
+def three_actions(data: pd.DataFrame):
+    """Figs. 3-4: target probabilities of three actions per method and parameter (log scale)."""
+    data = data.assign(series=[f"{m}, β={v:g}" if m in ("reverse", "forward")
+                               else (f"best-of-{int(v)}" if m == "best-of-n" else m)
+                               for m, v in zip(data["method"], data["parameter"], strict=True)])
+    examples = list(data.groupby("example", sort=False))
+    fig, axes = panels(len(examples), width=6.0, height=3.4, columns=1)
+    for ax, (name, part) in zip(axes, examples, strict=False):
+        shown = part.assign(drawn=part["target"].clip(lower=FLOOR))
+        sns.barplot(shown, x="series", y="drawn", hue="action", ax=ax, palette="colorblind")
+        rewards = ", ".join(f"{r:g}" for r in part.groupby("action")["reward"].first())
+        refs = ", ".join(f"{p:.3g}" for p in part.groupby("action")["prob_ref"].first())
+        ax.set(yscale="log", ylim=(FLOOR, 2.0), xlabel="", ylabel=f"{PROB_LABEL} (floor {FLOOR:g})",
+               title=f"{name}: rewards ({rewards}), reference ({refs})")
+        ax.tick_params(axis="x", labelrotation=30, labelsize="x-small")
+        ax.legend(title="action", fontsize="x-small")
+    return fig, data
+
+
+def mara_bins(data: pd.DataFrame):
+    """Fig. 5: vanilla, MARA Algorithm 1 and 2 targets over 100 bins, per regulariser and β."""
+    keys = list(data.groupby(["regulariser", "beta"], sort=False).groups)
+    fig, axes = panels(len(keys), width=4.2, height=3.0, columns=2)
+    for ax, (regulariser, beta) in zip(axes, keys, strict=False):
+        part = data[(data["regulariser"] == regulariser) & (data["beta"] == beta)]
+        ref = part[part["algorithm"] == "vanilla"]
+        ax.plot(ref["bin"], ref["prob_ref"], color="black", lw=0.8, ls=":", label="reference")
+        for color, (algorithm, line) in zip(sns.color_palette(),
+                                            part.groupby("algorithm", sort=False), strict=False):
+            ax.plot(line["bin"], line["target"].clip(lower=FLOOR), color=color, lw=1.3,
+                    label=algorithm.replace("_", " "))
+        good = ref.loc[ref["good"].astype(bool), "bin"]
+        ax.scatter(good, np.full(good.size, 1.5), marker="|", color="grey", s=10,
+                   label="reward ≥ τ")
+        ax.set(yscale="log", ylim=(FLOOR, 3.0), xlabel="bin", ylabel=PROB_LABEL,
+               title=f"{regulariser} KL, β={beta:g}")
+        ax.legend(fontsize="xx-small")
+    return fig, data
+
+
+def cross_paper(data: pd.DataFrame):
+    """Mass on each good (top-reward) mode at best-of-n's KL: best-of-n, tilt, forward KL."""
+    refs = list(data.groupby("reference", sort=False))
+    fig, axes = panels(2 * len(refs), width=4.2, height=3.0, columns=2)
+    for (name, part), top_ax, share_ax in zip(refs, axes[0::2], axes[1::2], strict=False):
+        totals = part.groupby(["method", "n"], sort=False)["top_mass"].first().reset_index()
+        for color, (method, line) in zip(sns.color_palette(), totals.groupby("method",
+                                                                             sort=False),
+                                         strict=False):
+            top_ax.plot(line["n"], line["top_mass"], "o-", color=color, ms=3, label=method)
+        top_ax.set(xscale="log", xlabel="n (KL matched to best-of-n's)",
+                   ylabel="mass on top-reward outcomes", title=f"{name}: mass on C*")
+        top_ax.legend(fontsize="xx-small")
+        largest_n = part["n"].max()
+        last = part[part["n"] == largest_n]
+        for marker, (method, line) in zip("o^s", last.groupby("method", sort=False),
+                                          strict=False):
+            share_ax.scatter(line["ref_share"], line["share"], marker=marker, s=18, alpha=0.7,
+                             label=method)
+        edge = [last["ref_share"].min() * 0.8, last["ref_share"].max() * 1.2]
+        share_ax.plot(edge, edge, color="black", lw=0.6, ls=":", label="reference proportions")
+        share_ax.axhline(1.0 / last["outcome"].nunique(), color="grey", lw=0.6, ls="--",
+                         label="flat over good modes")
+        share_ax.set(xscale="log", yscale="log", xlabel="reference share p(y)/p(C*)",
+                     ylabel="share of mass on C*", title=f"{name}: shares at n={largest_n:g}")
+        share_ax.legend(fontsize="xx-small")
+    return fig, data
+
+
+FIGURES = {
+    "regularized_policy_fit": policy_fit,
+    "regularized_mode_switch": mode_switch,
+    "regularized_three_actions": three_actions,
+    "regularized_mara_bins": mara_bins,
+    "regularized_cross_paper": cross_paper,
+}

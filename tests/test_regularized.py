@@ -1,0 +1,218 @@
+"""Paper C: probability ratios and crossovers, MARA's batches and exact targets, policy fits.
+
+Hand-worked cases, mpmath in the hard regimes (β = 1e-8, log targets far below the double
+range), and the gradient of every fitting objective against central finite differences.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special
+
+from bonkl import collapse, mara, policy_fit, regularized, tilt
+from bonkl.divergence import kl_from_logs
+
+FIG4_P, FIG4_R = np.array([0.68, 0.30, 0.02]), np.array([0.0, 1.0, 1.0])
+
+
+def test_remark_4_2_number_by_hand():
+    """e^{0.1/1e-3} = e^100 = 2.6881171418e43, which rounds to the stated 2.7e43."""
+    ratio = collapse.equal_support_ratio(0.1, 1e-3)
+    assert ratio == pytest.approx(2.6881171418161356e43, rel=1e-13)
+    logs = tilt.log_tilt(np.full(3, 1 / 3), [0.0, 0.9, 1.0], 1e3)
+    assert math.exp(logs[2] - logs[1]) == pytest.approx(ratio, rel=1e-12)
+
+
+@pytest.mark.parametrize("beta", [1e-8, 1e-3, 1.0, 1e4])
+def test_prop_4_1_in_logs_against_mpmath(beta):
+    """log G_β at β = 1e-8 is ~ -1e8 for the worst action: compare logs with mpmath."""
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 0.9, 1.0])
+    logs = tilt.log_tilt(p, r, 1 / beta)
+    with mp.workdps(60):
+        b = mp.mpf(beta)
+        weights = [mp.log(mp.mpf(pi)) + mp.mpf(ri) / b for pi, ri in zip(p, r, strict=True)]
+        total = mp.log(mp.fsum(mp.exp(w - max(weights)) for w in weights)) + max(weights)
+        for got, w in zip(logs, weights, strict=True):
+            assert got == pytest.approx(float(w - total), rel=1e-15, abs=1e-12)
+    formula = collapse.reverse_log_ratio(p[1], p[2], r[1], r[2], beta)
+    assert logs[1] - logs[2] == pytest.approx(formula, rel=1e-14)
+
+
+def test_crossover_by_hand_and_by_bisection():
+    """p = (0.8, 0.2), r = (0.75, 1): β* = 0.25/log 4 and the targets switch there."""
+    p, r = np.array([0.8, 0.2]), np.array([0.75, 1.0])
+    beta = collapse.reverse_crossover_beta(*p, *r)
+    assert beta == pytest.approx(0.25 / math.log(4.0), rel=1e-15)
+    found = collapse.bisect_crossover(lambda b: np.diff(tilt.log_tilt(p, r, 1 / b))[0], 1e-3, 10)
+    assert found == pytest.approx(beta, rel=1e-13)
+    with pytest.raises(ValueError, match="crossover"):
+        collapse.reverse_crossover_beta(0.8, 0.2, 1.0, 0.75)
+
+
+def test_forward_crossover_against_mpmath():
+    """At β*_fwd the forward target of (0.5, 0.3, 0.2; 0, 0.75, 1) has G(y2) = G(y3) (mpmath)."""
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 0.75, 1.0])
+    beta, lam = collapse.forward_crossover(p, r, 1, 2)
+    assert lam == pytest.approx((0.3 * 1.0 - 0.2 * 0.75) / 0.1, rel=1e-14)
+    import mp_reference as mpr
+
+    target, exact_lam = mpr.forward_target(p, r, beta)
+    assert float(exact_lam) == pytest.approx(lam, rel=1e-13)
+    assert float(target[1] / target[2]) == pytest.approx(1.0, rel=1e-13)
+    found = collapse.bisect_crossover(
+        lambda b: np.diff(np.log(tilt.forward_kl_target(p, r, b)[0]))[1], 1e-4, 1e3)
+    assert -found == pytest.approx(-beta, rel=1e-12)
+
+
+def test_forward_ratio_keeps_ties_fig4():
+    """Fig. 4: the 15× bias between the two correct actions at every β, both regularisers."""
+    for beta in (1e-8, 1e-3, 0.5, 1e4):
+        reverse = tilt.reverse_kl_target(FIG4_P, FIG4_R, beta)
+        forward, _ = tilt.forward_kl_target(FIG4_P, FIG4_R, beta)
+        assert reverse[1] / reverse[2] == pytest.approx(15.0, rel=1e-13)
+        assert forward[1] / forward[2] == pytest.approx(15.0, rel=1e-13)
+
+
+def test_augment_by_hand():
+    """Batch rewards (1, 1, 0.2, 1), log p (-1, -3, -0.5, -2), τ = 1, β = 0.1: anchor 0."""
+    rewards, logp = np.array([1.0, 1.0, 0.2, 1.0]), np.array([-1.0, -3.0, -0.5, -2.0])
+    assert mara.anchor(rewards, logp, 1.0) == 0
+    np.testing.assert_allclose(mara.augment(rewards, logp, 0.1, 1.0), [1.0, 1.2, 0.2, 1.1],
+                               rtol=1e-15)
+    new_r, new_logp = mara.anchor_reference(rewards, logp, 1.0)
+    np.testing.assert_array_equal(new_r, [1.0, 1.0, 0.2, 1.0])
+    np.testing.assert_array_equal(new_logp, [-1.0, -1.0, -0.5, -1.0])
+    np.testing.assert_array_equal(mara.augment(rewards, logp, 0.1, 2.0), rewards)  # none good
+    with pytest.raises(ValueError, match="beta"):
+        mara.augment(rewards, logp, 0.0, 1.0)
+    with pytest.raises(ValueError, match="same length"):
+        mara.augment(rewards, logp[:3], 0.1, 1.0)
+
+
+def test_mara_targets_fig4_by_hand():
+    """Fig. 4 with τ = 1: reverse-KL MARA gives equal mass to actions 2 and 3; forward-KL
+    Algorithm 2 solves β·p̃/(Λ − R̃) with p̃ = (0.68, 0.3, 0.3) (checked by its definition)."""
+    beta = 0.5
+    for algorithm in ("algorithm_1", "algorithm_2"):
+        logs = mara.log_reverse_target(FIG4_P, FIG4_R, beta, 1.0, algorithm)
+        assert logs[1] == pytest.approx(logs[2], abs=1e-15)
+        weights = np.array([0.68, 0.3 * math.exp(2.0), 0.3 * math.exp(2.0)])
+        np.testing.assert_allclose(np.exp(logs), weights / weights.sum(), rtol=1e-14)
+    target, lam = mara.forward_target(FIG4_P, FIG4_R, beta, 1.0, "algorithm_2")
+    np.testing.assert_allclose(target, beta * np.array([0.68, 0.3, 0.3]) / (lam - FIG4_R),
+                               rtol=1e-13)
+    assert target.sum() == pytest.approx(1.0, abs=1e-15)
+    drift, lam1 = mara.forward_target(FIG4_P, FIG4_R, beta, 1.0, "algorithm_1")
+    augmented = mara.augment(FIG4_R, np.log(FIG4_P), beta, 1.0)
+    np.testing.assert_allclose(drift, beta * FIG4_P / (lam1 - augmented), rtol=1e-13)
+    assert drift[2] > drift[1]  # the digest's prediction: mass drifts to the low-support one
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1e-4, 1.0), min_size=3, max_size=8), st.floats(1e-3, 5.0),
+       st.integers(0, 2**32 - 1))
+def test_mara_optima_beat_random_rivals(weights, beta, seed):
+    """Algorithm 2's targets maximise their objectives: E R̃ − β Σ π log(π/p̃) (reverse) and
+    E R̃ − β Σ p̃ log(p̃/π) (forward), against random rivals."""
+    p = np.asarray(weights) / np.sum(weights)
+    r = np.random.default_rng(seed).integers(0, 3, p.size).astype(float)
+    r[0] = 2.0
+    rewards, log_tilde = mara.anchor_reference(r, np.log(p), 2.0)
+    tilde = np.exp(log_tilde)
+    rivals = np.random.default_rng(seed + 1).dirichlet(np.ones(p.size), size=200)
+
+    def reverse(pi):
+        return pi @ rewards - beta * np.sum(special.xlogy(pi, pi / tilde), axis=-1)
+
+    def forward(pi):
+        return pi @ rewards - beta * np.sum(tilde * np.log(tilde / pi), axis=-1)
+
+    best = np.exp(mara.log_reverse_target(p, r, beta, 2.0, "algorithm_2"))
+    assert reverse(best) >= reverse(rivals).max() - 1e-12
+    best, _ = mara.forward_target(p, r, beta, 2.0, "algorithm_2")
+    assert forward(best) >= forward(rivals).max() - 1e-12
+
+
+def _objectives(y):
+    log_t = regularized.log_gaussian_mixture(y, [-1.0, 1.5], [0.3, 0.7], 0.5)
+    log_p = regularized.log_gaussian_mixture(y, [0.0], [1.0], 2.0)
+    reward = np.sin(y)
+    return {"reverse_kl": policy_fit.reverse_kl(log_t), "forward_kl": policy_fit.forward_kl(log_t),
+            "reverse RL": policy_fit.regularised(reward, log_p, 0.3, "reverse"),
+            "forward RL": policy_fit.regularised(reward, log_p, 0.3, "forward")}
+
+
+@pytest.mark.parametrize("name", ["reverse_kl", "forward_kl", "reverse RL", "forward RL"])
+@pytest.mark.parametrize("kind", ["gaussian", "categorical"])
+def test_gradients_match_finite_differences(name, kind):
+    y = np.linspace(-4, 4, 41)
+    objective = _objectives(y)[name]
+    rng = np.random.default_rng(3)
+    if kind == "gaussian":
+        policy, theta = policy_fit.GaussianPolicy(y), np.array([0.3, np.log(1.2)])
+    else:
+        policy, theta = policy_fit.CategoricalPolicy(y), rng.normal(size=y.size)
+    _, grad = policy_fit.value_and_grad(policy, theta, objective)
+    step = 1e-6
+    for k in range(theta.size):
+        shift = np.zeros_like(theta)
+        shift[k] = step
+        up, _ = policy_fit.value_and_grad(policy, theta + shift, objective)
+        down, _ = policy_fit.value_and_grad(policy, theta - shift, objective)
+        assert grad[k] == pytest.approx((up - down) / (2 * step), rel=1e-6, abs=1e-9)
+
+
+def test_fits_reach_their_optima():
+    """Categorical fits reach the target; reverse-KL Gaussian picks one mode of a bimodal
+    target (KL ≈ log 2), the forward-KL Gaussian matches its mean and spread."""
+    y = np.linspace(-6, 6, 121)
+    log_t = regularized.log_gaussian_mixture(y, [-2.5, 2.5], [0.5, 0.5], 0.6)
+    gaussian = policy_fit.GaussianPolicy(y)
+    _, log_pi, values = policy_fit.fit(gaussian, [0.5, np.log(0.5)], policy_fit.reverse_kl(log_t),
+                                       2000, 0.05)
+    assert values[-1] == pytest.approx(math.log(2.0), abs=1e-3)
+    assert np.exp(log_pi)[y > 0].sum() > 0.999
+    _, log_pi, _ = policy_fit.fit(gaussian, [0.5, np.log(0.5)], policy_fit.forward_kl(log_t),
+                                  2000, 0.05)
+    pi, target = np.exp(log_pi), np.exp(log_t)
+    assert pi @ y == pytest.approx(target @ y, abs=1e-6)
+    assert pi @ y**2 == pytest.approx(target @ y**2, rel=1e-4)
+    log_p = regularized.log_gaussian_mixture(y, [-1.5], [1.0], 1.2)
+    reward = regularized.bump_reward(y, [-2.5, 2.5], [1.0, 1.0], 0.4)
+    categorical = policy_fit.CategoricalPolicy(y)
+    _, log_pi, _ = policy_fit.fit(categorical, np.zeros(y.size),
+                                  policy_fit.regularised(reward, log_p, 0.05, "reverse"),
+                                  3000, 0.05)
+    gibbs = tilt.log_tilt(np.exp(log_p), reward, 1 / 0.05)
+    assert kl_from_logs(log_pi, gibbs) < 1e-3
+
+
+def test_forward_kl_matched_hits_delta_and_kl_falls_with_beta():
+    p, r = np.array([0.6, 0.25, 0.1, 0.05]), np.array([0.0, 1.0, 2.0, 2.0])
+    betas = np.logspace(-6, 4, 200)
+    kls = [kl_from_logs(np.log(tilt.forward_kl_target(p, r, b)[0]), np.log(p)) for b in betas]
+    assert np.all(np.diff(kls) < 0)
+    for delta in (1e-4, 0.5, 1.8):
+        target, beta = regularized.forward_kl_matched(p, r, delta)
+        assert kl_from_logs(np.log(target), np.log(p)) == pytest.approx(delta, rel=1e-12)
+        assert target[2] / target[3] == pytest.approx(2.0, rel=1e-13)
+    with pytest.raises(ValueError, match="delta"):
+        regularized.forward_kl_matched(p, r, tilt.kl_cap(p, r))
+
+
+def test_cross_paper_keeps_reference_proportions():
+    p = np.array([0.5, 0.2, 0.15, 0.1, 0.05])
+    r = np.array([0.0, 1.0, 2.0, 2.0, 2.0])
+    table, margins = regularized.cross_paper(p, r, [2, 8, 64])
+    assert set(table["method"]) == {"best-of-n", "KL-constrained = reverse-KL", "forward-KL"}
+    np.testing.assert_allclose(table["share"], table["ref_share"], rtol=1e-12)
+    np.testing.assert_allclose(table["kl"], table["kl_bestofn"], rtol=1e-10)
+    assert (margins["margin"] >= -1e-12).all()
+    summary = regularized.cross_paper_summary(table.assign(reference="toy"))
+    assert summary["keeps_reference_proportions"].all() and len(summary) == 9
