@@ -39,6 +39,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
 
 
 def copy_project(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
