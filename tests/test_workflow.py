@@ -1,69 +1,26 @@
 """Workflow tests: the real Snakemake on config/test.yaml in a temporary copy of the project.
 
-The copy holds the Snakefile, workflow/, config/, scripts/, src/ and figures/; the jobs
-import the installed ``bonkl``. One end-to-end run is shared by the tests of this module.
+One end-to-end run is shared by the tests of this module.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from report_browser import walk_report
+from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
 
 from bonkl.kl_claims import CLAIMS
 
-ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures"]
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=900,
-    )
-    if check and result.returncode != 0:
-        command = " ".join(args)
-        raise AssertionError(f"snakemake {command} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
-    """Rule name -> job count from a dry run's job stats (empty when nothing is to be done)."""
-    out = snakemake(workdir, "-n", *args).stdout
-    if "Nothing to be done" in out:
-        return {}
-    table = out.split("Job stats:")[1].split("total")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
-
-
-def copy_project(target: Path) -> Path:
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, target / name)
-    (target / "profiles").symlink_to("workflow/profiles")
-    return target
 
 
 def edit(module: Path) -> None:
     """A real edit (Snakemake 9 compares input checksums, so a bare touch is not one)."""
     module.write_text(module.read_text() + "\n# edited by the test\n")
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
