@@ -24,21 +24,6 @@ def edit(module: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A copy of the project after one complete run of config/test.yaml."""
-    workdir = copy_project(tmp_path_factory.mktemp("study"))
-    figures_before = digest(workdir / "figures")
-    snakemake(workdir, "--configfile", "config/test.yaml")
-    assert digest(workdir / "figures") == figures_before, "the test config touched figures/"
-    return workdir
-
-
-@pytest.fixture(scope="module")
-def test_config():
-    return yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
-
-
-@pytest.fixture(scope="module")
 def figure_rules(project):
     """The figure_<name> rules of the test config, from a dry run of every job."""
     jobs = planned_jobs(project, "--configfile", "config/test.yaml", "--forceall")

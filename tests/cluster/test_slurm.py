@@ -55,12 +55,11 @@ def on_slurm(workdir: Path, *args: str, check: bool = True) -> subprocess.Comple
                      cores=None)
 
 
-def test_slurm_run_equals_local_run_byte_for_byte(slurm, tmp_path):
-    """config/test.yaml through the profile: every table and figure has the local run's bytes."""
-    test_config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+def test_slurm_run_equals_local_run_byte_for_byte(slurm, tmp_path, project, test_config):
+    """config/test.yaml through the profile: every table and figure has the local run's bytes
+    (the local run is the workflow tests' ``project``)."""
     results = test_config["paths"]["results"]
-    local = copy_project(tmp_path / "local")
-    snakemake(local, "--configfile", "config/test.yaml")
+    local = project
     cluster = copy_project(tmp_path / "cluster")
     run = on_slurm(cluster, "--configfile", "config/test.yaml")
     assert re.search(r"submitted with SLURM jobid \d+", run.stdout + run.stderr)
