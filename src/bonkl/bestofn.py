@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from bonkl.divergence import kl_from_logs
 from bonkl.groups import RewardGroups, as_reference, reward_groups
@@ -215,5 +215,5 @@ def estimator_monte_carlo(p, r, n, draws: int, rng: np.random.Generator, level: 
     p, r = as_reference(p, r)
     values = kl_estimator(p[sample(p, r, n, draws, rng)], n)
     mean = float(values.mean())
-    half = float(stats.norm.ppf(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(draws))
+    half = float(special.ndtri(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(draws))
     return mean, mean - half, mean + half
