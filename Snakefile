@@ -14,6 +14,7 @@ validate(config, "config/schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/bestofn.smk"
+include: "workflow/rules/winrate.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 

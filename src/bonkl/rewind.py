@@ -15,7 +15,7 @@ from bonkl.groups import as_reference, reward_groups
 
 
 def _accepted(p, r, tau):
-    """Groups of ``(p, r)``, the index of the lowest accepted group, and ``A`` summed from the top."""
+    """Tie groups, the index of the lowest accepted group, and ``A`` summed from the top."""
     groups = reward_groups(p, r)
     rewards = r[groups.order[groups.starts[:-1]]]
     first = int(np.searchsorted(rewards, float(tau), side="left"))

@@ -148,3 +148,16 @@ def best_of_n_at_kl(p, r, delta, max_doublings: int = 100) -> tuple[float, float
     t = (delta - kl_low) / (kl_high - kl_low) if kl_high > kl_low else 1.0
     w_low, w_high = bestofn.win_rate(p, r, np.array([high - 1.0, float(high)]))
     return high - 1.0 + t, float(w_low + t * (w_high - w_low))
+
+
+def formula_n_at_kl(delta) -> float:
+    """The real ``n >= 1`` with ``log n - (n-1)/n = Δ``: best-of-n's n at KL Δ in the
+    continuous limit (Brent's method on ``log n``; the left side increases in ``n``)."""
+    delta = float(delta)
+    if not delta >= 0 or np.isinf(delta):
+        raise ValueError(f"delta must be finite and >= 0, got {delta!r}")
+    if delta == 0:
+        return 1.0
+    log_n = optimize.brentq(lambda t: bestofn.kl_formula(np.exp(t)) - delta, 0.0, delta + 2.0,
+                            xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    return float(np.exp(log_n))

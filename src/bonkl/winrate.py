@@ -157,3 +157,11 @@ def summary_table(references: dict, n_list) -> pd.DataFrame:
     return pd.concat([win_rate_by_n(p, r, n_list)[TABLE_COLUMNS].assign(reference=name)
                       for name, (p, r) in references.items()], ignore_index=True)[
         ["reference", *TABLE_COLUMNS]]
+
+
+TABLE_NOTE = """
+Per reference and n: the exact KL(best-of-n ‖ p) in nats, the usual formula log n − (n−1)/n,
+the exact win rate W_n against a fresh reference draw (ties count half), the bound n/(n+1),
+the largest win rate any policy reaches at the same (exact) KL (the tilt of p by the
+mid-rank reward), and the shortfall of best-of-n from that optimum.
+"""
