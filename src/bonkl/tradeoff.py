@@ -23,6 +23,8 @@ from bonkl import bestofn, tilt
 from bonkl.groups import as_reference, reward_groups
 
 _SERIES_LAM = 2e-2  # below this λ the series of KL(λ) and 1 - W(λ) are used
+_CAP_RTOL = 1e-12  # a KL this close to the cap (relative) gets the optimum p(· | C*)
+_TINY_KL = 1e-20  # below this KL the optimum's win rate is 1/2 + sqrt(2 KL Var) to rounding
 
 
 def mid_rank_loss(p, r) -> np.ndarray:
@@ -65,10 +67,29 @@ def optimum_win_rate(p, r, deltas) -> np.ndarray:
 
     The tilt by ``m`` with that KL (:func:`bonkl.tilt.kl_constrained`); beyond the cap
     ``log 1/p(C*)`` it is ``p(· | C*)``, whose win rate ``1 - p(C*)/2`` no policy exceeds.
+
+    Two ends are taken apart, where :func:`bonkl.tilt.kl_constrained` would search forever
+    for a KL its own rounding cannot resolve: a ``Δ`` within 1e-12 (relative) of the cap, or
+    beyond it, gets the endpoint ``p(· | C*)`` (its KL as computed by
+    :func:`bonkl.tilt.tilt_kl` can fall an ulp short of ``log 1/p(C*)``), and
+    a ``Δ`` below ``1e-20`` gets ``1/2 + sqrt(2 Δ Var_p(m))``, whose error ``O(Δ)`` is
+    below the resolution of a double near 1/2 (``W = 1/2 + λ Var + O(λ²)``,
+    ``KL = λ² Var/2 + O(λ³)``).
     """
     loss = mid_rank_loss(p, r)
-    return np.array([1.0 - tilt.kl_constrained(p, -loss, delta)[0] @ loss
-                     for delta in np.asarray(deltas, dtype=float)])
+    p, _ = as_reference(p, r)
+    near_cap = (1.0 - _CAP_RTOL) * min(tilt.tilt_kl(p, -loss, np.inf), tilt.kl_cap(p, r))
+    top_win = 1.0 - tilt.reverse_kl_target(p, -loss, 0.0) @ loss
+    variance = p @ (loss - 0.5) ** 2
+
+    def optimum(delta: float) -> float:
+        if delta >= near_cap:
+            return top_win
+        if delta < _TINY_KL:
+            return 0.5 + np.sqrt(2.0 * max(delta, 0.0) * variance)
+        return 1.0 - tilt.kl_constrained(p, -loss, delta)[0] @ loss
+
+    return np.array([optimum(delta) for delta in np.asarray(deltas, dtype=float)])
 
 
 def continuous_optimum(lam) -> tuple[np.ndarray, np.ndarray]:
