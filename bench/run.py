@@ -22,6 +22,16 @@ Kernels:
 3. ``sample, flat in n``: our sampler, ``10^6`` draws at ``n = 10, 10^4, 10^8, 10^12``.
    The baseline column is the time at ``n = 10`` and the ratio ``t(10) / t(n)``.
    Target: ratio ~1 for every ``n`` (cost independent of ``n``).
+4. ``win_rate``: exact best-of-n win rate for the 64 ``n`` and the ``10^6``-outcome reference
+   of kernel 1. Ours: one call ``bestofn.win_rate(p, r, n_grid)``. Baseline: sort by reward
+   once, then a Python loop over ``n`` computing ``pmf = F^n - (F - p)^n`` and
+   ``sum(pmf·(F + F⁻)/2)``. The note gives the max abs difference.
+   Target: ours no slower than the baseline.
+5. ``win rate, sampled``: ``10^7`` (best-of-n draw, reference draw) pairs at ``n = 100`` from
+   a ``10^4``-outcome reference, scored 1, 1/2, 0, with the 95% interval. Ours:
+   ``winrate.sampled_win_rate`` with ``bestofn.sample``. Baseline: ``n`` reference draws and
+   the best reward per pair, then the same scoring, timed on a subset and scaled.
+   Target: ours >= 10x faster than the baseline.
 
 4. ``best_of_n_vs_tilt``: best-of-N against the tilted optimum for length-m sequences
    (p = (0.5, 0.3, 0.2), r = (0, 1, 2), δ = 0.1, N = e^{mδ}). At ``m = 10^3``, ours
@@ -41,7 +51,7 @@ from collections.abc import Callable
 import numpy as np
 from tabulate import tabulate
 
-from bonkl import bestofn, memoryless
+from bonkl import bestofn, memoryless, winrate
 
 HEADERS = ["kernel", "size", "ours [s]", "baseline [s]", "ratio (baseline/ours)", "note"]
 
@@ -86,6 +96,15 @@ def naive_kl(p: np.ndarray, r: np.ndarray, n_grid: np.ndarray) -> np.ndarray:
         keep = pmf > 0
         values[i] = np.sum(pmf[keep] * np.log(pmf[keep] / ps[keep]))
     return values
+
+
+def naive_win_rate(p: np.ndarray, r: np.ndarray, n_grid: np.ndarray) -> np.ndarray:
+    """Baseline win rate: plain ``Σ (F^n - F⁻^n)·(F + F⁻)/2`` in NumPy, one ``n`` at a time."""
+    ps = p[np.argsort(r, kind="stable")]
+    f = np.cumsum(ps)
+    fminus = f - ps
+    mid = (f + fminus) / 2.0
+    return np.array([np.sum((f**n - fminus**n) * mid) for n in n_grid])
 
 
 def naive_sample(p, r, n: int, size: int, rng: np.random.Generator, chunk: int) -> np.ndarray:
@@ -165,6 +184,39 @@ def kernel_memoryless(repeats: int) -> list[list]:
     return rows
 
 
+def kernel_win_rate(outcomes: int, repeats: int) -> list[list]:
+    """Kernel 4: exact win rate over a 64-point n grid, ours in one call vs a per-n loop."""
+    p, r = reference(outcomes, seed=1)
+    n_grid = log_grid(64, 10**6)
+    t_ours, ours = best_time(lambda: bestofn.win_rate(p, r, n_grid), repeats)
+    t_base, base = best_time(lambda: naive_win_rate(p, r, n_grid), repeats)
+    diff = float(np.max(np.abs(ours - base)))
+    size = f"|Y|={pow10(outcomes)}, 64 n in [1, 10^6]"
+    return [["win_rate", size, t_ours, t_base, t_base / t_ours, f"max|ours-base|={diff:.1e}"]]
+
+
+def kernel_sampled_win_rate(outcomes: int, pairs: int, base_pairs: int) -> list[list]:
+    """Kernel 5: sampled win rate from ``pairs`` pairs at n = 100, ours vs n draws + argmax."""
+    n = 100
+    p, r = reference(outcomes, seed=3)
+
+    def ours(size: int) -> tuple[float, float, float]:
+        return winrate.sampled_win_rate(p, r, lambda m, g: bestofn.sample(p, r, n, m, g), size,
+                                        np.random.default_rng(0))
+
+    def base(size: int) -> tuple[float, float, float]:
+        draw = lambda m, g: naive_sample(p, r, n, m, g, chunk=2000)  # noqa: E731
+        return winrate.sampled_win_rate(p, r, draw, size, np.random.default_rng(0))
+
+    t_ours, (mean, _, _) = best_time(lambda: ours(pairs), 1)
+    t_small, _ = best_time(lambda: base(base_pairs), 1)
+    t_base = t_small * pairs / base_pairs
+    exact = bestofn.win_rate(p, r, n)
+    size = f"|Y|={pow10(outcomes)}, n=100, {pow10(pairs)} pairs"
+    note = f"base timed on {base_pairs} pairs, scaled; |mean-exact|={abs(mean - exact):.1e}"
+    return [["win rate, sampled", size, t_ours, t_base, t_base / t_ours, note]]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (~20 s smoke check)")
@@ -172,16 +224,21 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.quick:
         kl_outcomes, draws, base_draws, repeats = 10**5, 10**5, 40, 2
+        pairs, base_pairs = 10**6, 10**4
     else:
         kl_outcomes, draws, base_draws, repeats = 10**6, 10**6, 200, 3
+        pairs, base_pairs = 10**7, 10**5
 
     rows = []
     rows += kernel_kl(kl_outcomes, repeats)
     rows += kernel_sample(10**4, draws, base_draws, repeats)
     rows += kernel_flat(10**4, draws, repeats)
     rows += kernel_memoryless(repeats)
+    rows += kernel_win_rate(kl_outcomes, repeats)
+    rows += kernel_sampled_win_rate(10**4, pairs, base_pairs)
     mode = "quick" if args.quick else "full"
-    print(f"bonkl benchmark ({mode} sizes, best of {repeats}; baseline of kernel 2 timed once)")
+    print(f"bonkl benchmark ({mode} sizes, best of {repeats}; "
+          "kernel 5 and the baselines of kernels 2 and 5 timed once)")
     print(tabulate(rows, headers=HEADERS, floatfmt=("", "", ".4f", ".4f", ".1f", "")))
 
 

@@ -129,3 +129,28 @@ def forward_target(p, r, beta):
         top_mass = mp.fsum(mp.mpf(pi) for pi, ri in zip(p, r, strict=True) if pi > 0 and ri == top)
         lam = mp.findroot(excess, (top + beta * top_mass, top + beta), solver="anderson")
         return [beta * mp.mpf(pi) / (lam - mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)], lam
+
+
+@_precise
+def win_rate(p, r, n):
+    """``Σ_C π_n(C)·(F_C + F⁻_C)/2``, with ``F⁻_C`` summed from the bottom (paper A)."""
+    out = []
+    below = mp.mpf(0)
+    for mass, pc, _ in group_pmf(p, r, n):
+        out.append(pc * (2 * below + mass) / 2)
+        below += mass
+    return mp.fsum(out)
+
+
+def continuous_optimum(lam):
+    """``(KL, W)`` of ``g_λ(u) = λ e^{λu}/(e^λ − 1)`` by numerical integration over [0, 1]."""
+    with mp.workdps(DIGITS):
+        lam = mp.mpf(lam)
+        norm = mp.expm1(lam)
+
+        def density(u):
+            return lam * mp.exp(lam * u) / norm
+
+        win = mp.quad(lambda u: u * density(u), [0, 1])
+        kl = mp.quad(lambda u: density(u) * mp.log(density(u)), [0, 1])
+        return kl, win

@@ -113,14 +113,16 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
     edit(project / "src" / "bonkl" / "plots.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | figure_rules
 
-    edit(project / "src" / "bonkl" / "bestofn.py")
+    winrate_figures = {rule for rule in figure_rules if rule.startswith("figure_winrate_")}
     regularized_figures = {rule for rule in figure_rules if rule.startswith("figure_regularized")}
+    edit(project / "src" / "bonkl" / "bestofn.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
         "claims_tables", *kl_figures, "kl_frontier", "kl_memoryless", "kl_tables",
         *paper_b_figures,
         "regularized_example", "regularized_cross_paper",
         "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
+        "winrate", "winrate_table", "claims_winrate_continuous", *winrate_figures,
     }
 
 
@@ -224,3 +226,53 @@ def test_regularized_stage_claims_and_outputs(project, test_config):
     table = pd.read_csv(project / test_config["paths"]["figures"]
                         / "regularized_cross_paper_table.csv")
     assert table["keeps_reference_proportions"].all()
+
+
+def test_winrate_stage(project, test_config):
+    """Per reference: exact W_n within [1/2, n/(n+1)], sampled intervals covering it at a
+    plausible rate, the trade-off curves, rewind-and-repeat; the table; the claim rows."""
+    results = project / test_config["paths"]["results"]
+    covered = total = 0
+    for spec in test_config["references"]:
+        by_n = pd.read_csv(results / "winrate" / f"{spec['name']}.csv")
+        assert (by_n["win_rate"] >= 0.5 - 1e-12).all()
+        assert (by_n["win_rate"] <= by_n["win_rate_bound"] + 1e-12).all()
+        assert (by_n["optimum_win_rate"] >= by_n["win_rate"] - 1e-12).all()
+        assert (by_n["pairs"] == test_config["winrate"]["pairs"]).all()
+        honest = by_n[(1 - by_n["win_rate"]) * by_n["pairs"] >= 5]  # normal interval fair
+        inside = (honest["sampled_low"] <= honest["win_rate"]) & (honest["win_rate"]
+                                                                  <= honest["sampled_high"])
+        covered, total = covered + int(inside.sum()), total + len(honest)
+        curves = pd.read_csv(results / "tradeoff" / f"{spec['name']}.csv")
+        assert set(curves["curve"]) == {"best_of_n", "best_of_n_formula", "rewind", "optimum",
+                                        "continuous_optimum"}
+        rewind = pd.read_csv(results / "rewind" / f"{spec['name']}.csv")
+        assert rewind["kl"].iloc[0] == 0 and rewind["at_cap"].iloc[-1]
+    assert total >= 10 and covered >= 0.8 * total  # 95% intervals
+    table = pd.read_csv(project / test_config["paths"]["figures"] / "winrate_table.csv")
+    assert len(table) == len(test_config["references"]) * len(test_config["winrate"]["table_n"])
+    ledger = pd.read_csv(results / "claims.csv").set_index("claim")
+    for claim in ["win_rate_le_bound", "win_rate_limit", "best_of_n_le_optimum",
+                  "continuous_best_of_n_le_optimum", "win_rate_0999_continuous"]:
+        assert ledger.loc[claim, "holds"], claim
+
+
+WINRATE_BAD = [
+    ({"optimum_beta": {"min": 1.0, "max": 0.5, "points": 5}},
+     "winrate.optimum_beta.min (1.0) must be below winrate.optimum_beta.max (0.5)"),
+    ({"figures": {"winrate_vs_n": ["binary"], "winrate_tradeoff": ["nowhere"],
+                  "winrate_rewind": ["binary"]}},
+     "winrate.figures.winrate_tradeoff[0] is 'nowhere'"),
+    ({"pairs": 1}, "1 is less than the minimum of 2"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), WINRATE_BAD, ids=[m for _, m in WINRATE_BAD])
+def test_bad_winrate_config_is_refused(tmp_path, test_config, change, message):
+    workdir = copy_project(tmp_path)
+    bad = dict(test_config, winrate=dict(test_config["winrate"], **change))
+    (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
+    result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (workdir / test_config["paths"]["results"]).exists()

@@ -87,6 +87,25 @@ def kl(p, r, n):
     return _scalar_or_array(values, n)
 
 
+def win_rate(p, r, n):
+    """``W_n = P(r(Y) > r(Z)) + P(r(Y) = r(Z))/2``, ``Y ~ π_n``, ``Z ~ p`` (paper A, "Win rate").
+
+    ``W_n = Σ_C π_n(C)·(F_C + F⁻_C)/2``, summed as ``1 - Σ_C π_n(C)·(1 - F_C + p(C)/2)``
+    with the upper tails ``1 - F_C`` taken from the top, so that ``1 - W_n`` keeps its
+    relative precision as ``W_n -> 1``. ``n`` scalar or array.
+    """
+    n = _as_n(n)
+    groups = reward_groups(p, r)
+    loss_if_drawn = groups.above + 0.5 * groups.mass  # 1 - (F_C + F⁻_C)/2
+    flat = n.ravel()
+    values = np.empty(flat.size)
+    for start in range(0, flat.size, _ROWS_PER_BLOCK):
+        block = flat[start : start + _ROWS_PER_BLOCK]
+        group_pmf = np.exp(_log_group_pmf(groups, block))
+        values[start : start + block.size] = 1.0 - group_pmf @ loss_if_drawn
+    return _scalar_or_array(values, n)
+
+
 def _estimator(log_eps: np.ndarray, log_rest: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``D̂_n(ε)`` from ``log ε`` and ``log(1-ε)``, both given accurately."""
     with np.errstate(invalid="ignore"):

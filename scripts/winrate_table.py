@@ -1,0 +1,18 @@
+"""Stage winrate: the table of best-of-n's KL and win rate against the optimum, per reference."""
+
+from bonkl.runlog import run
+from bonkl.tables import read_reference, write_markdown, write_table
+from bonkl.winrate import TABLE_NOTE, summary_table
+
+
+def main(sm, log):
+    references = {name: read_reference(path)[:2]
+                  for name, path in zip(sm.params.references, sm.input.references, strict=True)}
+    table = summary_table(references, sm.params.n_list)
+    log.info("\n%s", table.to_string())
+    write_table(table, sm.output.csv)
+    write_markdown(table, sm.output.md, title="Best-of-n: KL and win rate against the optimum",
+                   note=TABLE_NOTE)
+
+
+run(snakemake, main)  # noqa: F821

@@ -1,0 +1,130 @@
+"""Figures of the winrate stage (paper A, sections 5-7): win rate against n and against KL.
+
+Each function takes the per-reference tables of the stage, concatenated with a
+``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+Win rates are drawn on a logit axis, which keeps both 0.5 and 0.9999 readable; sampled
+values and interval ends at exactly 1 lie beyond it and are clipped to its top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from bonkl import tradeoff
+from bonkl.plots import panels
+
+WIN_LABEL = "win rate (logit axis)"
+KL_LABEL = "KL(policy ‖ reference) [nats]"
+N_LABEL = "n (samples per best-of-n draw)"
+
+
+def _logit_axis(ax, top_loss: float) -> None:
+    """Logit y axis from 0.45 up to ``1 - top_loss``."""
+    ax.set_yscale("logit")
+    ax.set_ylim(0.45, 1.0 - top_loss)
+
+
+def winrate_vs_n(data: pd.DataFrame):
+    """Exact and sampled W_n against n/(n+1) and the limit 1 − p(C*)/2, one panel per reference."""
+    groups = list(data.groupby("reference", sort=False))
+    fig, axes = panels(len(groups))
+    colors = sns.color_palette()
+    top_loss = (1.0 - data["win_rate_bound"].max()) / 3.0
+    for ax, (name, table) in zip(axes, groups, strict=False):
+        ax.plot(table["n"], table["win_rate_bound"], color="black", ls=":", lw=1.2,
+                label="n/(n+1)")
+        ax.plot(table["n"], table["win_rate"], color=colors[0], lw=1.8, label="exact W_n")
+        ax.axhline(table["win_rate_limit"].iloc[0], color="grey", ls="-.", lw=0.8,
+                   label="1 − p(C*)/2")
+        low, mean, high = (np.minimum(table[c], 1.0 - top_loss)
+                           for c in ["sampled_low", "sampled_win_rate", "sampled_high"])
+        ax.errorbar(table["n"], mean, yerr=[mean - low, high - mean],
+                    fmt="o", ms=2.5, color=colors[1], elinewidth=0.8, capsize=0,
+                    label=f"sampled, {int(table['pairs'].iloc[0])} pairs, 95% CI")
+        ax.set(xscale="log", title=name, xlabel=N_LABEL, ylabel=WIN_LABEL)
+        _logit_axis(ax, top_loss)
+    axes[0].legend(fontsize="x-small")
+    columns = ["reference", "n", "win_rate", "win_rate_bound", "win_rate_limit",
+               "sampled_win_rate", "sampled_low", "sampled_high", "pairs"]
+    return fig, data[columns]
+
+
+_CURVES = {  # curve -> (label, style)
+    "continuous_optimum": ("optimum, continuous limit", dict(color="black", ls=":", lw=1.2)),
+    "best_of_n_formula": ("best-of-n as claimed: (log n − (n−1)/n, n/(n+1))",
+                          dict(color="C3", ls="--", lw=1.2)),
+    "optimum": ("optimum (mid-rank tilt)", dict(color="C2", lw=2.4, alpha=0.5)),
+    "best_of_n": ("best-of-n, exact", dict(color="C0", lw=1.2, marker="o", ms=2.5)),
+    "rewind": ("rewind-and-repeat", dict(color="C1", ls="none", marker="x", ms=4)),
+}
+
+
+def winrate_tradeoff(data: pd.DataFrame):
+    """Win rate against KL: best-of-n (exact and as the formula claims it), rewind-and-repeat,
+    the discrete optimum and the continuous optimum; one panel per reference.
+
+    The KL axis ends a little beyond the formula's largest KL.
+    """
+    groups = list(data.groupby("reference", sort=False))
+    fig, axes = panels(len(groups))
+    claimed = data[data["curve"] == "best_of_n_formula"]
+    kl_max = 1.05 * claimed["kl"].max()
+    top_loss = (1.0 - claimed["win_rate"].max()) / 3.0
+    shown = data[(data["kl"] <= kl_max) & (data["win_rate"] < 1.0 - top_loss)]
+    for ax, (name, table) in zip(axes, shown.groupby("reference", sort=False), strict=False):
+        for curve, (label, style) in _CURVES.items():
+            rows = table[table["curve"] == curve].sort_values("kl")
+            ax.plot(rows["kl"], rows["win_rate"], label=label, **style)
+        ax.set(title=name, xlabel=KL_LABEL, ylabel=WIN_LABEL, xlim=(0.0, kl_max))
+        _logit_axis(ax, top_loss)
+    axes[0].legend(fontsize="xx-small")
+    return fig, shown
+
+
+def winrate_rewind(data: pd.DataFrame):
+    """Rewind-and-repeat against best-of-n at equal KL, one panel per reference, and their
+    cost in reference draws in a last panel.
+
+    Panels: the loss ratio ``(1 − W_rewind)/(1 − W_best-of-n)`` at each threshold's KL
+    (above 1: best-of-n wins more often), with the optimum's ratio (the most any policy can
+    reach) and the continuous limit ``(e^{−KL}/2)·(n+1)`` where ``log n − (n−1)/n = KL``.
+    """
+    data = data[(data["kl"] > 0) & ~data["at_cap"].astype(bool)]
+    data = data.assign(loss_ratio=(1.0 - data["win_rate"]) / (1.0 - data["bon_win_rate"]),
+                       optimum_loss_ratio=(1.0 - data["win_rate"])
+                       / (1.0 - data["optimum_win_rate"]))
+    groups = list(data.groupby("reference", sort=False))
+    fig, axes = panels(len(groups) + 1)
+    kl = np.linspace(1e-3, data["kl"].max(), 200)
+    n = np.array([tradeoff.formula_n_at_kl(d) for d in kl])
+    continuous = np.exp(-kl) / 2.0 * (n + 1.0)
+    for ax, (name, table) in zip(axes, groups, strict=False):
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.plot(kl, continuous, color="black", ls=":", lw=1.2, label="continuous limit")
+        ax.plot(table["kl"], table["optimum_loss_ratio"], color="C2", lw=2.4, alpha=0.5,
+                marker="s", ms=3, label="optimum at equal KL")
+        ax.plot(table["kl"], table["loss_ratio"], color="C0", marker="o", ms=3,
+                label="best-of-n at equal KL")
+        ax.set(title=name, xlabel=KL_LABEL, ylabel="(1 − W_rewind) / (1 − W_policy)")
+    axes[0].legend(fontsize="xx-small")
+    cost = axes[len(groups)]
+    for color, (name, table) in zip(sns.color_palette(n_colors=len(groups)), groups,
+                                    strict=True):
+        cost.plot(table["kl"], table["expected_draws"], color=color, marker="x", ls="none",
+                  ms=4)
+        cost.plot(table["kl"], table["bon_n"], color=color, lw=1.0, label=name)
+    cost.set(yscale="log", title="draws per sample (x: rewind, mean; line: best-of-n n)",
+             xlabel=KL_LABEL, ylabel="reference draws per sample")
+    cost.legend(fontsize="xx-small")
+    columns = ["reference", "threshold", "kl", "accept_mass", "expected_draws", "win_rate",
+               "bon_n", "bon_win_rate", "optimum_win_rate", "loss_ratio", "optimum_loss_ratio"]
+    return fig, data[columns]
+
+
+FIGURES = {
+    "winrate_vs_n": winrate_vs_n,
+    "winrate_tradeoff": winrate_tradeoff,
+    "winrate_rewind": winrate_rewind,
+}
