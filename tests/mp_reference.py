@@ -102,7 +102,7 @@ def pmf(p, r, n):
 
 def tilt(p, r, lam):
     """``p e^{λ r} / Σ p e^{λ r}`` as mpf, straight from the definition (paper B)."""
-    with mp.workdps(DIGITS + 30):
+    with mp.workdps(max(mp.mp.dps, DIGITS + 30)):
         lam = mp.mpf(lam)
         weights = [mp.mpf(pi) * mp.exp(lam * mp.mpf(ri)) for pi, ri in zip(p, r, strict=True)]
         total = mp.fsum(weights)
@@ -111,14 +111,14 @@ def tilt(p, r, lam):
 
 def kl_between(q, p):
     """``Σ q log(q/p)`` as mpf, zero terms skipped."""
-    with mp.workdps(DIGITS + 30):
+    with mp.workdps(max(mp.mp.dps, DIGITS + 30)):
         return mp.fsum(mp.mpf(qi) * mp.log(mp.mpf(qi) / mp.mpf(pi))
                        for qi, pi in zip(q, p, strict=True) if qi > 0)
 
 
 def forward_target(p, r, beta):
     """``(β p/(Λ − r), Λ)`` with ``Σ β p/(Λ − r) = 1`` solved by mpmath's bisection."""
-    with mp.workdps(DIGITS + 30):
+    with mp.workdps(max(mp.mp.dps, DIGITS + 30)):
         beta = mp.mpf(beta)
         top = max(mp.mpf(ri) for pi, ri in zip(p, r, strict=True) if pi > 0)
 

@@ -61,6 +61,27 @@ def test_kl_constrained_at_and_beyond_the_cap():
         tilt.kl_constrained(SKEWED_P, SKEWED_R, -1e-3)
 
 
+@pytest.mark.parametrize("shortfall", [1e-17, 1e-15, 1e-13, 1e-11])
+def test_kl_constrained_just_below_the_cap_returns(shortfall):
+    """Δ a few ulps under log 1/p(C*): the tilt is p(·|C*) in doubles, returned, not searched."""
+    cap = tilt.kl_cap(SKEWED_P, SKEWED_R)
+    phi, lam = tilt.kl_constrained(SKEWED_P, SKEWED_R, cap * (1 - shortfall))
+    assert phi[-1] == pytest.approx(1.0, abs=1e-9)
+    assert tilt.tilt_kl(SKEWED_P, SKEWED_R, lam) == pytest.approx(cap, rel=1e-9)
+
+
+@pytest.mark.parametrize("delta", [1e-300, 1e-40, 1e-21])
+def test_kl_constrained_tiny_delta_by_first_order(delta):
+    """KL(φ_λ ‖ p) = λ² Var/2 + O(λ³): λ = sqrt(2Δ/Var) to relative 1e-9 (checked in mpmath)."""
+    phi, lam = tilt.kl_constrained(SKEWED_P, SKEWED_R, delta)
+    with mp.workdps(400):
+        total = mp.fsum(mp.mpf(x) for x in SKEWED_P)
+        p = [mp.mpf(x) / total for x in SKEWED_P]  # the doubles sum to 1 - 1.1e-16
+        exact = mpr.kl_between(mpr.tilt(p, SKEWED_R, mp.mpf(lam)), p)
+        assert float(exact / delta) == pytest.approx(1.0, rel=1e-9)
+    np.testing.assert_allclose(phi, SKEWED_P, rtol=1e-9)
+
+
 def test_kl_constrained_with_ties_and_zero_mass():
     p, r = np.array([0.2, 0.0, 0.3, 0.5]), np.array([1.0, 5.0, 1.0, 0.0])
     phi, lam = tilt.kl_constrained(p, r, 0.3)

@@ -19,6 +19,8 @@ from bonkl.divergence import kl_from_logs
 from bonkl.groups import as_reference
 
 _ROOT_RTOL = 4 * np.finfo(float).eps  # the tightest relative tolerance brentq accepts
+_SMALL_DELTA = 1e-20  # below: λ from KL ≈ λ²Var/2 (the KL itself is below rounding noise)
+_SATURATED = 800.0  # λ·(gap below the top reward) past which e^{-λ·gap} underflows
 
 
 def _top(p: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray]:
@@ -75,8 +77,9 @@ def kl_constrained(p, r, delta):
 
     ``λ`` solves ``KL(φ_λ ‖ p) = Δ`` by Brent's method on ``log λ`` (the KL rises
     monotonically from 0 to the cap ``log 1/p(C*)``), so ``KL(φ_Δ ‖ p)`` matches ``Δ`` to
-    about 1e-15 relative. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap gives
-    ``(p(· | C*), inf)``.
+    about 1e-15 relative. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap, or so
+    close below it that the tilt equals ``p(· | C*)`` in doubles, gives ``(p(· | C*), inf)``;
+    ``Δ < 1e-20`` takes ``λ = sqrt(2Δ/Var_p r)``, exact to relative ``O(λ)``.
     """
     p, r = as_reference(p, r)
     delta = float(delta)
@@ -86,15 +89,23 @@ def kl_constrained(p, r, delta):
         return p.copy(), 0.0
     if delta >= _cap(p, r):
         return np.exp(log_tilt(p, r, np.inf)), np.inf
+    support = p > 0
+    if delta < _SMALL_DELTA:  # KL = λ²·Var/2·(1 + O(λ)): first order, exact to ~1e-10
+        mean = p[support] @ r[support]
+        lam = float(np.sqrt(2.0 * delta / (p[support] @ (r[support] - mean) ** 2)))
+        return np.exp(log_tilt(p, r, lam)), lam
 
     def excess(log_lam: float) -> float:
         return np.log(tilt_kl(p, r, np.exp(log_lam))) - np.log(delta)
 
-    spread = np.ptp(r[p > 0])
+    rewards = np.unique(r[support])
+    spread, gap = rewards[-1] - rewards[0], rewards[-1] - rewards[-2]
     low = high = np.log(np.sqrt(2.0 * delta) / spread)  # KL ≈ λ²·Var/2 <= (λ·spread)²/2
     while excess(low) > 0:
         low -= 2.0
     while excess(high) < 0:
+        if np.exp(high) * gap > _SATURATED:  # φ_λ is p(·|C*) to double precision:
+            return np.exp(log_tilt(p, r, np.inf)), np.inf  # Δ is the cap up to rounding
         high += 2.0
     log_lam = optimize.brentq(excess, low, high, xtol=1e-300, rtol=_ROOT_RTOL, maxiter=500)
     lam = float(np.exp(log_lam))
