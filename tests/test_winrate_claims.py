@@ -73,3 +73,11 @@ def test_continuous_limit_claims():
     below = margins[margins["claim"] == "continuous_best_of_n_le_optimum"]
     assert len(below) == 4 and (below["margin"] >= -1e-11).all()
     assert set(margins["reference"]) == {"continuous limit"}
+
+
+def test_stated_win_rate_equal_to_the_limit_is_never_reached():
+    """p(C*) = 0.002 puts the limit 1 − p(C*)/2 at exactly 0.999, which W_n never reaches."""
+    p = np.array([0.998, 0.002])
+    case = margins_of(p, np.array([0.0, 1.0]))
+    stated = case[case["claim"] == "win_rate_0999_references"]
+    assert "never reaches 0.999" in stated["case"].iloc[0]

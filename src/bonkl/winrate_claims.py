@@ -73,8 +73,8 @@ def _n_cases(n) -> list[str]:
 
 
 def _first_n_reaching(p, r, win: float) -> int | None:
-    """Smallest integer n with ``W_n >= win`` (``W_n`` increases in n), or None if never."""
-    if 1.0 - bestofn.top_mass(p, r) / 2.0 < win:
+    """Smallest integer n with ``W_n >= win`` (``W_n`` increases to ``1 - p(C*)/2``), or None."""
+    if 1.0 - bestofn.top_mass(p, r) / 2.0 <= win:  # W_n < its limit: never reached
         return None
     high = 1
     while bestofn.win_rate(p, r, high) < win:
