@@ -42,14 +42,16 @@ def kl_convergence(data: pd.DataFrame):
                        kl_tilt_to_bon=np.where(data["reverse_computed"].astype(bool),
                                                np.exp(np.minimum(data["log_kl_tilt_to_bon"],
                                                                  700.0)), 0.0))
-    quantities = [("reward_gap", "|E_π r − E_φ r| / m"), ("kl_gap", "|KL(π_N ‖ p)/m − δ|"),
-                  ("kl_bon_to_tilt", "KL(π_N ‖ φ_Δ)/m"), ("kl_tilt_to_bon", "KL(φ_Δ ‖ π_N)/m")]
+    quantities = [("reward_gap", "|E_π r − E_φ r| / m", "reward per token"),
+                  ("kl_gap", "|KL(π_N ‖ p)/m − δ|", "nats per token"),
+                  ("kl_bon_to_tilt", "KL(π_N ‖ φ_Δ)/m", "nats per token"),
+                  ("kl_tilt_to_bon", "KL(φ_Δ ‖ π_N)/m", "nats per token")]
     scenarios = list(data.groupby("scenario", sort=False))
     fig, axes = panels(len(scenarios) * len(quantities), columns=len(quantities), width=3.1,
                        height=2.7)
     axes = list(axes)
     for row, (name, table) in enumerate(scenarios):
-        for col, (column, label) in enumerate(quantities):
+        for col, (column, label, unit) in enumerate(quantities):
             ax = axes[row * len(quantities) + col]
             for color, (delta, part) in zip(sns.color_palette(), table.groupby("delta"),
                                             strict=False):
@@ -62,7 +64,7 @@ def kl_convergence(data: pd.DataFrame):
                 ax.plot(m, np.log(np.maximum(m, 2)) / m, color="grey", ls=":", lw=1.0,
                         label="log(m)/m")
             ax.set(xscale="log", yscale="log", title=f"{name}: {label}", xlabel=M_LABEL,
-                   ylabel=f"{label} [nats or reward per token]")
+                   ylabel=unit)
             ax.title.set_fontsize("small")
     axes[0].legend(fontsize="xx-small")
     return fig, data
