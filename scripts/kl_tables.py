@@ -1,10 +1,11 @@
-"""Stage kl_constrained: the convergence, rate-fit and shortfall tables for figures/."""
+"""Stage kl_constrained: the convergence, rate-fit and shortfall tables for figures/
+(CSV, Markdown, HTML)."""
 
 import pandas as pd
 
 from bonkl.kl_constrained_study import convergence_summary
 from bonkl.runlog import run
-from bonkl.tables import read_table, write_markdown, write_table
+from bonkl.tables import read_table, write_table_views
 
 
 def _labelled(paths, labels, column):
@@ -19,21 +20,21 @@ def main(sm, log):
                                        zip(scenarios, sm.input.convergence, strict=True)})
     fit = _labelled(sm.input.fit, scenarios, "scenario")
     shortfall = _labelled(sm.input.shortfall, sm.params.references, "reference")
-    for table, csv, md, title, note in [
+    for table, csv, md, html, title, note in [
         (convergence, sm.output.convergence_csv, sm.output.convergence_md,
+         sm.output.convergence_html,
          "Best-of-N (N = e^{mδ}) against the tilted optimum, per token",
          "Paper B. Per-token reward of best-of-N and of φ_Δ, KL(π_N ‖ p)/m, the formula "
          "(log N − (N−1)/N)/m, and KL(π_N ‖ φ_Δ)/m, at m = 10^k (nats per token)."),
-        (fit, sm.output.fit_csv, sm.output.fit_md,
+        (fit, sm.output.fit_csv, sm.output.fit_md, sm.output.fit_html,
          "Fit of KL(π_N ‖ φ_Δ)/m on log(m)/m",
          "Least squares over the m grid from m_from to m_to: slope·log(m)/m + intercept."),
-        (shortfall, sm.output.shortfall_csv, sm.output.shortfall_md,
+        (shortfall, sm.output.shortfall_csv, sm.output.shortfall_md, sm.output.shortfall_html,
          "Best-of-n's reward shortfall from the optimal frontier at its own KL",
          "kl_to_tilt is KL(π_n ‖ φ_{KL(π_n)}) computed directly; kl_to_tilt_identity is "
          "λ·shortfall from the closeness identity (nats)."),
     ]:
-        write_table(table, csv)
-        write_markdown(table, md, title=title, note=note)
+        write_table_views(table, csv, md, html, title=title, note=note)
     log.info("%d convergence rows, %d fits, %d shortfall rows", len(convergence), len(fit),
              len(shortfall))
 

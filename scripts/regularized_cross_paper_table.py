@@ -1,10 +1,10 @@
-"""Stage regularized: the cross-paper table (CSV and Markdown) for figures/."""
+"""Stage regularized: the cross-paper table (CSV, Markdown, HTML) for figures/."""
 
 import pandas as pd
 
 from bonkl.regularized import CROSS_PAPER_NOTE, cross_paper_summary
 from bonkl.runlog import run
-from bonkl.tables import read_table, write_markdown, write_table
+from bonkl.tables import read_table, write_table_views
 
 
 def main(sm, log):
@@ -12,9 +12,8 @@ def main(sm, log):
                        for name, path in zip(sm.params.references, sm.input.tables, strict=True)],
                       ignore_index=True)
     summary = cross_paper_summary(table)
-    write_table(summary, sm.output.csv)
-    write_markdown(summary, sm.output.md, title="Good modes at matched KL, across papers",
-                   note=CROSS_PAPER_NOTE)
+    write_table_views(summary, sm.output.csv, sm.output.md, sm.output.html,
+                      title="Good modes at matched KL, across papers", note=CROSS_PAPER_NOTE)
     log.info("%d rows", len(summary))
 
 

@@ -1,7 +1,7 @@
 """Stage winrate: the table of best-of-n's KL and win rate against the optimum, per reference."""
 
 from bonkl.runlog import run
-from bonkl.tables import read_reference, write_markdown, write_table
+from bonkl.tables import read_reference, write_table_views
 from bonkl.winrate import TABLE_NOTE, summary_table
 
 
@@ -10,9 +10,8 @@ def main(sm, log):
                   for name, path in zip(sm.params.references, sm.input.references, strict=True)}
     table = summary_table(references, sm.params.n_list)
     log.info("\n%s", table.to_string())
-    write_table(table, sm.output.csv)
-    write_markdown(table, sm.output.md, title="Best-of-n: KL and win rate against the optimum",
-                   note=TABLE_NOTE)
+    write_table_views(table, sm.output.csv, sm.output.md, sm.output.html,
+                      title="Best-of-n: KL and win rate against the optimum", note=TABLE_NOTE)
 
 
 run(snakemake, main)  # noqa: F821

@@ -32,11 +32,12 @@ def chromium_path() -> str:
 
 @dataclass
 class ReportWalk:
-    """What a reader sees: per result file, its image size (0 = broken) and caption."""
+    """What a reader sees: per result file, its image size (0 = broken) or its table's row
+    count (HTML tables, header included), and its caption."""
 
     images: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (width, height)
+    tables: dict[str, int] = field(default_factory=dict)  # name -> rows
     captions: dict[str, str] = field(default_factory=dict)
-    ledger_rows: int = 0
     statistics_charts: int = 0  # rendered runtime charts (vega canvases of nonzero size)
 
 
@@ -48,9 +49,10 @@ def walk_report(report: Path, screenshot: Path) -> ReportWalk:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(15_000)
         page.goto(report.resolve().as_uri())
         page.screenshot(path=str(screenshot))
-        for category in _menu(page):
+        for category in _menu(page, []):
             _visit_results(page, report, [category], walk)
         page.goto(report.resolve().as_uri())
         page.get_by_role("link", name="Statistics", exact=True).click()
@@ -62,10 +64,12 @@ def walk_report(report: Path, screenshot: Path) -> ReportWalk:
     return walk
 
 
-def _menu(page) -> list[str]:
-    """The sidebar's entries (categories or subcategories), without the general pages."""
+def _menu(page, path: list[str]) -> list[str]:
+    """The sidebar's entries below ``path`` (categories or subcategories): not the general
+    pages, not the breadcrumbs (``Results`` and ``path`` itself)."""
     texts = [t.strip() for t in page.locator("li > a").all_inner_texts()]
-    return [t for t in texts if t and t not in {"Workflow", "Statistics", "About"}]
+    skip = {"", "Workflow", "Statistics", "About", "Results", *path}
+    return [t for t in texts if t not in skip]
 
 
 def _open(page, report: Path, path: list[str]) -> None:
@@ -80,7 +84,7 @@ def _visit_results(page, report: Path, path: list[str], walk: ReportWalk) -> Non
     _open(page, report, path)
     rows = page.locator("tr", has=page.locator("a[iconname=eye]"))
     if rows.count() == 0:  # a list of subcategories
-        for name in _menu(page):
+        for name in _menu(page, path):
             _visit_results(page, report, [*path, name], walk)
         return
     names = [Path(text.strip()).name for text in rows.locator("td:first-child").all_inner_texts()]
@@ -88,7 +92,7 @@ def _visit_results(page, report: Path, path: list[str], walk: ReportWalk) -> Non
         rows.nth(i).locator("a[iconname=eye]").click()
         page.wait_for_timeout(300)
         if name.endswith(".html"):
-            walk.ledger_rows = page.frame_locator("iframe").first.locator("table tr").count()
+            walk.tables[name] = page.frame_locator("iframe").first.locator("table tr").count()
         else:
             image = page.locator(f"img[src*='filename={name}']").first
             image.wait_for(state="attached", timeout=10_000)

@@ -75,8 +75,10 @@ def test_claims_ledger_lists_every_claim(project, test_config):
 
 def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, figure_rules):
     """``snakemake --report``, opened in headless Chromium: every figure renders (no broken
-    image), every caption is filled in from the config, the ledger is a table, and the
-    runtime statistics are there. The screenshot is kept in test-artifacts/, not in git."""
+    image), every caption is filled in from the config, the ledger and the stages' tables
+    show as tables, and the runtime statistics are there. The screenshot is kept in
+    test-artifacts/, not in git."""
+    figures = project / test_config["paths"]["figures"]
     report = project / "report.html"
     snakemake(project, "--configfile", "config/test.yaml", "--report", str(report))
     artifacts = ROOT / "test-artifacts"
@@ -89,7 +91,9 @@ def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, 
     for name, text in walk.captions.items():
         assert "DESCRIPTION" in text and "{{" not in text, name
     ledger = pd.read_csv(project / test_config["paths"]["results"] / "claims.csv")
-    assert walk.ledger_rows == len(ledger) + 1  # header and one row per claim
+    assert walk.tables.pop("claims.html") == len(ledger) + 1  # header and one row per claim
+    assert set(walk.tables) == {path.name for path in figures.glob("*.html")} - {"claims.html"}
+    assert all(rows >= 2 for rows in walk.tables.values()), walk.tables
     assert walk.statistics_charts == 2  # runtime per rule, and end times
     assert (artifacts / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

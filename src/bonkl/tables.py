@@ -70,6 +70,14 @@ def write_html(df: pd.DataFrame, path: str | Path, title: str = "", note: str = 
     Path(path).write_text(page, encoding="utf-8")
 
 
+def write_table_views(df: pd.DataFrame, csv: str | Path, markdown: str | Path,
+                      html: str | Path, title: str, note: str = "") -> None:
+    """The table as CSV (machines), Markdown (the repository) and HTML (the report)."""
+    write_table(df, csv)
+    write_markdown(df, markdown, title=title, note=note)
+    write_html(df, html, title=title, note=note)
+
+
 def read_reference(path: str | Path) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """``(p, r, table)`` from a reference table written by the ``reference`` stage."""
     table = pd.read_csv(path, dtype={"outcome": str})

@@ -96,14 +96,17 @@ rule kl_tables:
                          reference=REFERENCES),
         lib=library("kl_constrained_study", "tables"),
     output:
-        convergence_csv=report(f"{FIGURES}/kl_convergence_table.csv",
+        convergence_csv=f"{FIGURES}/kl_convergence_table.csv",
+        convergence_html=report(f"{FIGURES}/kl_convergence_table.html",
                                caption="../report/kl_convergence_table.rst",
                                category="Paper B: KL-constrained RL", subcategory="tables"),
         convergence_md=f"{FIGURES}/kl_convergence_table.md",
-        fit_csv=report(f"{FIGURES}/kl_rate_fit.csv", caption="../report/kl_rate_fit.rst",
+        fit_csv=f"{FIGURES}/kl_rate_fit.csv",
+        fit_html=report(f"{FIGURES}/kl_rate_fit.html", caption="../report/kl_rate_fit.rst",
                        category="Paper B: KL-constrained RL", subcategory="tables"),
         fit_md=f"{FIGURES}/kl_rate_fit.md",
-        shortfall_csv=report(f"{FIGURES}/kl_shortfall.csv", caption="../report/kl_shortfall.rst",
+        shortfall_csv=f"{FIGURES}/kl_shortfall.csv",
+        shortfall_html=report(f"{FIGURES}/kl_shortfall.html", caption="../report/kl_shortfall.rst",
                              category="Paper B: KL-constrained RL", subcategory="tables"),
         shortfall_md=f"{FIGURES}/kl_shortfall.md",
     params:
@@ -122,7 +125,7 @@ CLAIM_SUMMARIES += expand(f"{RESULTS}/claims/kl_constrained/reference/{{referenc
 CLAIM_SUMMARIES += expand(f"{RESULTS}/claims/kl_constrained/scenario/{{scenario}}.csv",
                           scenario=SCENARIOS)
 TARGETS += [f"{FIGURES}/{name}.{ext}" for name in ("kl_convergence_table", "kl_rate_fit",
-                                                    "kl_shortfall") for ext in ("csv", "md")]
+                                                    "kl_shortfall") for ext in ("csv", "md", "html")]
 
 for _figure, _names in reference_lists("kl_constrained.figures").items():
     FIGURE_SPECS[_figure] = dict(

@@ -75,7 +75,8 @@ rule regularized_cross_paper_table:
                       reference=CROSS_PAPER),
         lib=library("regularized"),
     output:
-        csv=report(f"{FIGURES}/regularized_cross_paper_table.csv",
+        csv=f"{FIGURES}/regularized_cross_paper_table.csv",
+        html=report(f"{FIGURES}/regularized_cross_paper_table.html",
                    caption="../report/regularized_cross_paper_table.rst",
                    category="Paper C: KL-regularised targets", subcategory="across papers"),
         md=f"{FIGURES}/regularized_cross_paper_table.md",
@@ -90,8 +91,7 @@ rule regularized_cross_paper_table:
 
 
 CLAIM_SUMMARIES.append(f"{RESULTS}/claims/regularized.csv")
-TARGETS.extend([f"{FIGURES}/regularized_cross_paper_table.csv",
-                f"{FIGURES}/regularized_cross_paper_table.md"])
+TARGETS.extend([f"{FIGURES}/regularized_cross_paper_table.{ext}" for ext in ("csv", "md", "html")])
 
 _REGULARIZED_FIGURES = {
     "regularized_policy_fit": ["policy_fit"],

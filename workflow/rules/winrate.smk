@@ -48,8 +48,9 @@ rule winrate_table:
         references=expand(f"{RESULTS}/reference/{{reference}}.csv", reference=REFERENCES),
         lib=library("winrate"),
     output:
-        csv=report(
-            f"{FIGURES}/winrate_table.csv",
+        csv=f"{FIGURES}/winrate_table.csv",
+        html=report(
+            f"{FIGURES}/winrate_table.html",
             caption="../report/winrate_table.rst",
             category="Paper A: best-of-n",
             subcategory="Win rate",
@@ -83,7 +84,7 @@ rule claims_winrate_continuous:
 
 CLAIM_SUMMARIES += expand(f"{RESULTS}/claims/winrate/{{reference}}.csv", reference=REFERENCES)
 CLAIM_SUMMARIES.append(f"{RESULTS}/claims/winrate_continuous.csv")
-TARGETS += [f"{FIGURES}/winrate_table.csv", f"{FIGURES}/winrate_table.md"]
+TARGETS += [f"{FIGURES}/winrate_table.{ext}" for ext in ("csv", "md", "html")]
 
 _WINRATE_TABLES = {"winrate_vs_n": "winrate", "winrate_tradeoff": "tradeoff",
                    "winrate_rewind": "rewind"}
