@@ -2,19 +2,13 @@
 
 from importlib import import_module
 
-import pandas as pd
-
 from bonkl.plots import save_figure, set_style
 from bonkl.runlog import run
-from bonkl.tables import read_table
+from bonkl.tables import read_labelled
 
 
 def main(sm, log):
-    data = pd.concat(
-        [read_table(path).assign(**{sm.params.column: label})
-         for label, path in zip(sm.params.labels, sm.input.tables, strict=True)],
-        ignore_index=True,
-    )
+    data = read_labelled(sm.input.tables, sm.params.labels, sm.params.column)
     draw = import_module(f"bonkl.{sm.params.plots}").FIGURES[sm.params.figure]
     set_style()
     fig, plotted = draw(data)

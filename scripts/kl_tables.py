@@ -1,17 +1,14 @@
 """Stage kl_constrained: the convergence, rate-fit and shortfall tables for figures/
 (CSV, Markdown, HTML)."""
 
-import pandas as pd
-
 from bonkl.kl_constrained_study import convergence_summary
 from bonkl.runlog import run
-from bonkl.tables import read_table, write_table_views
+from bonkl.tables import read_labelled, read_table, write_table_views
 
 
 def _labelled(paths, labels, column):
-    return pd.concat([read_table(path).assign(**{column: label}).pipe(
-        lambda t: t[[column, *t.columns.drop(column)]]) for path, label in
-        zip(paths, labels, strict=True)], ignore_index=True)
+    table = read_labelled(paths, labels, column)
+    return table[[column, *table.columns.drop(column)]]
 
 
 def main(sm, log):

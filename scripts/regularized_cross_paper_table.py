@@ -1,16 +1,12 @@
 """Stage regularized: the cross-paper table (CSV, Markdown, HTML) for figures/."""
 
-import pandas as pd
-
 from bonkl.regularized import CROSS_PAPER_NOTE, cross_paper_summary
 from bonkl.runlog import run
-from bonkl.tables import read_table, write_table_views
+from bonkl.tables import read_labelled, write_table_views
 
 
 def main(sm, log):
-    table = pd.concat([read_table(path).assign(reference=name)
-                       for name, path in zip(sm.params.references, sm.input.tables, strict=True)],
-                      ignore_index=True)
+    table = read_labelled(sm.input.tables, sm.params.references, "reference")
     summary = cross_paper_summary(table)
     write_table_views(summary, sm.output.csv, sm.output.md, sm.output.html,
                       title="Good modes at matched KL, across papers", note=CROSS_PAPER_NOTE)

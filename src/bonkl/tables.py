@@ -42,6 +42,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def read_labelled(paths, labels, column: str) -> pd.DataFrame:
+    """The tables at ``paths`` stacked, each with its label in a last column ``column``."""
+    return pd.concat([read_table(path).assign(**{column: label})
+                      for path, label in zip(paths, labels, strict=True)], ignore_index=True)
+
+
 def write_markdown(df: pd.DataFrame, path: str | Path, title: str = "", note: str = "") -> None:
     """Write ``df`` as a GitHub Markdown table with an optional title and note."""
     check_finite(df, str(path))
