@@ -145,7 +145,7 @@ class SequenceSpace:
         return grad - visits[:, None] * probs
 
     def transition_counts(self, counts: np.ndarray) -> np.ndarray:
-        """``n(s, k)``: how many of the answers (``counts`` per outcome) write token ``k`` at ``s``."""
+        """``n(s, k)``: how many answers (``counts`` per outcome) write token ``k`` at ``s``."""
         counts = np.asarray(counts, dtype=float)
         if counts.shape != (len(self.outcomes),) or np.any(counts < 0):
             raise ValueError(f"counts must be {len(self.outcomes)} non-negative numbers")

@@ -161,7 +161,7 @@ def build_task(name: str, spec: dict, key: str | None = None) -> Task:
 
 
 def pretrain_reference(task: Task, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``(logits, counts)``: the reference fitted to ``corpus_size`` answers drawn from the corpus."""
+    """``(logits, counts)``: the reference fitted to ``corpus_size`` draws from the corpus."""
     counts = rng.multinomial(task.corpus_size, task.corpus)
     return task.space.fit_reference(counts, task.smoothing), counts
 
