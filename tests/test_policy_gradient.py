@@ -78,7 +78,8 @@ def test_sampling_matches_the_exact_probabilities():
     logits = rng.normal(size=space.shape) * 1.5
     p = np.exp(space.log_probs(logits))
     size = 400_000
-    freq = np.bincount(space.sample(logits, size, rng), minlength=p.size) / size
+    freq = np.bincount(space.sample(space.token_log_probs(logits), size, rng),
+                       minlength=p.size) / size
     # every outcome within 5 binomial standard errors (+ a floor for tiny p)
     assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / size) + 1e-5)
 
@@ -98,7 +99,7 @@ def test_score_gradient_matches_finite_differences():
         step = np.zeros(logits.size)
         step[k] = 1e-6
         numeric[k] = (value(logits.ravel() + step) - value(logits.ravel() - step)) / 2e-6
-    got = space.score_gradient(logits, outcomes, weights).ravel()
+    got = space.score_gradient(space.token_log_probs(logits), outcomes, weights).ravel()
     np.testing.assert_allclose(got, numeric, atol=1e-8)
 
 
@@ -196,13 +197,14 @@ def test_rloo_estimator_is_unbiased(task, reference, regularizer):
     rng = generator(3, "rloo", regularizer)
     theta = rng.normal(size=space.shape) * 0.5  # every outcome likely: standard errors hold
     log_ref = space.log_probs(reference)
-    log_pi = space.log_probs(theta)
+    table = space.token_log_probs(theta)
+    log_pi = space.path_log_probs(table)
     estimates = []
     for _ in range(3000):
-        drawn = space.sample(theta, batch, rng)
+        drawn = space.sample(table, batch, rng)
         advantages = rloo_advantages(scores(task.rewards[drawn], log_pi[drawn],
                                             log_ref[drawn], beta, regularizer))
-        estimates.append(space.score_gradient(theta, drawn, advantages / batch).ravel())
+        estimates.append(space.score_gradient(table, drawn, advantages / batch).ravel())
     estimates = np.array(estimates)
     exact = _numeric_gradient(_objective(task, log_ref, task.rewards, beta, regularizer),
                               theta.ravel())

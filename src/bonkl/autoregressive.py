@@ -21,7 +21,6 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 
 @dataclass(frozen=True)
@@ -97,25 +96,35 @@ class SequenceSpace:
         return value
 
     def token_log_probs(self, logits: np.ndarray) -> np.ndarray:
-        """``log softmax(θ[s])`` for every state ``s``."""
+        """``log softmax(θ[s])`` for every state ``s``: the *token table* of the policy.
+
+        Plain NumPy (max-shifted), as scipy's ``logsumexp`` costs more than the whole
+        training step on these small tables.
+        """
         logits = np.asarray(logits, dtype=float)
         if logits.shape != self.shape:
             raise ValueError(f"logits have shape {logits.shape}, expected {self.shape}")
-        return logits - special.logsumexp(logits, axis=1, keepdims=True)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
     def log_probs(self, logits: np.ndarray) -> np.ndarray:
-        """Exact ``log π(y)`` of every outcome (module doc), summing each path's token terms."""
-        steps = self.token_log_probs(logits)[self.path_states, self.path_tokens]
-        return np.sum(np.where(self.path_mask, steps, 0.0), axis=1)
+        """Exact ``log π(y)`` of every outcome (module doc)."""
+        return self.path_log_probs(self.token_log_probs(logits))
 
-    def sample(self, logits: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    def path_log_probs(self, table: np.ndarray, outcomes=slice(None)) -> np.ndarray:
+        """``log π(y)`` of ``outcomes`` (default: all), summing each path's terms of ``table``."""
+        mask = self.path_mask[outcomes]
+        steps = table[self.path_states[outcomes], self.path_tokens[outcomes]]
+        return np.sum(np.where(mask, steps, 0.0), axis=1)
+
+    def sample(self, table: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Outcome indices of ``size`` answers written token by token (inverse-CDF draws).
 
-        Uses ``max_tokens`` arrays of ``size`` uniforms whatever is drawn, so the stream
-        position after a call does not depend on the answers.
+        ``table`` is the policy's :meth:`token_log_probs`. Uses ``max_tokens`` arrays of
+        ``size`` uniforms whatever is drawn, so the stream position after a call does not
+        depend on the answers.
         """
-        probs = np.exp(self.token_log_probs(logits))
-        cumulative = np.cumsum(probs, axis=1)
+        cumulative = np.cumsum(np.exp(table), axis=1)
         base = len(self.vocabulary)
         state = np.zeros(size, dtype=np.int64)
         done = np.zeros(size, dtype=bool)
@@ -124,25 +133,25 @@ class SequenceSpace:
             rows = cumulative[state]
             token = np.minimum(np.sum(rows < uniforms[:, None] * rows[:, -1:], axis=1),
                                self.eos)
-            stops = ~done & (token == self.eos)
-            done |= stops
+            done |= token == self.eos
             # the child of prefix number s by token k is s·V + 1 + k (numbering by length)
             state = np.where(done, state, state * base + 1 + token)
         return state
 
-    def score_gradient(self, logits: np.ndarray, outcomes: np.ndarray,
+    def score_gradient(self, table: np.ndarray, outcomes: np.ndarray,
                        weights: np.ndarray) -> np.ndarray:
-        """``Σ_i w_i ∇_θ log π(y_i)``: ``w_i (e_{y_t} − softmax(θ[s_t]))`` on each path step."""
-        probs = np.exp(self.token_log_probs(logits))
+        """``Σ_i w_i ∇_θ log π(y_i)``: ``w_i (e_{y_t} − softmax(θ[s_t]))`` on each path step.
+
+        ``table`` is the policy's :meth:`token_log_probs`; the gradient is in the logits θ.
+        """
         mask = self.path_mask[outcomes]
         states = self.path_states[outcomes][mask]
         tokens = self.path_tokens[outcomes][mask]
         step_weights = np.broadcast_to(np.asarray(weights, float)[:, None], mask.shape)[mask]
-        grad = np.zeros(self.shape)
-        np.add.at(grad, (states, tokens), step_weights)
-        visits = np.zeros(self.states)
-        np.add.at(visits, states, step_weights)
-        return grad - visits[:, None] * probs
+        width = self.shape[1]
+        chosen = np.bincount(states * width + tokens, step_weights, minlength=table.size)
+        visits = np.bincount(states, step_weights, minlength=self.states)
+        return chosen.reshape(self.shape) - visits[:, None] * np.exp(table)
 
     def transition_counts(self, counts: np.ndarray) -> np.ndarray:
         """``n(s, k)``: how many answers (``counts`` per outcome) write token ``k`` at ``s``."""

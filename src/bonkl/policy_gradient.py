@@ -113,20 +113,20 @@ def train(task: Task, ref_logits: np.ndarray, regularizer: str, method: str, bet
     adam = Adam(theta.shape, training.learning_rate)
     rows = []
     for step in range(training.steps + 1):
-        log_pi = space.log_probs(theta)
+        table = space.token_log_probs(theta)
         if step % training.eval_every == 0 or step == training.steps:
-            rows.append({"step": step, **evaluate(task, log_pi, log_ref, log_target,
-                                                  training.coverage_share)})
+            rows.append({"step": step, **evaluate(task, space.path_log_probs(table), log_ref,
+                                                  log_target, training.coverage_share)})
         if step == training.steps:
             break
-        drawn = space.sample(theta, training.batch, rng)
+        drawn = space.sample(table, training.batch, rng)
         rewards = task.rewards[drawn]
         if method == "mara":
             rewards = mara.augment(rewards, log_ref[drawn], beta,
                                    batch_tau(task, rewards, training))
-        advantages = rloo_advantages(
-            scores(rewards, log_pi[drawn], log_ref[drawn], beta, regularizer))
-        ascent = space.score_gradient(theta, drawn, advantages / training.batch)
+        advantages = rloo_advantages(scores(rewards, space.path_log_probs(table, drawn),
+                                            log_ref[drawn], beta, regularizer))
+        ascent = space.score_gradient(table, drawn, advantages / training.batch)
         theta = theta - adam.update(-ascent)
     return pd.DataFrame(rows), theta
 
