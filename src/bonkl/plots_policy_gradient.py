@@ -19,8 +19,8 @@ STYLES = {"reverse": "-", "forward": "--"}
 ENTROPY_LABEL = "valid-answer entropy / log |V| (1 = uniform)"
 CURVE_METRICS = {
     "mean_reward": "mean reward",
-    "valid_entropy_normalized": ENTROPY_LABEL,
-    "top_mode_share": "top mode's share of valid mass",
+    "valid_entropy_normalized": "valid entropy / log |V|",
+    "top_mode_share": "top mode's valid share",
     "kl_reference": "KL(π ‖ π_ref) [nats]",
     "kl_target": "KL(π ‖ exact target) [nats]",
 }
