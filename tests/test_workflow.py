@@ -13,6 +13,7 @@ import yaml
 from report_browser import walk_report
 from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
 
+from bonkl.claims import STATUSES
 from bonkl.kl_claims import CLAIMS
 
 pytestmark = pytest.mark.workflow
@@ -65,7 +66,7 @@ def test_claims_ledger_lists_every_claim(project, test_config):
     ledger = pd.read_csv(project / test_config["paths"]["results"] / "claims.csv")
     assert list(ledger["claim"])[: len(CLAIMS)] == list(CLAIMS)
     assert ledger["claim"].is_unique
-    assert set(ledger["status"]) <= {"proven", "reported", "derived", "stated-number"}
+    assert set(ledger["status"]) <= set(STATUSES)
     assert (ledger["cases"] > 0).all()
     proven = ledger[ledger["status"] == "proven"]
     assert proven["holds"].all(), proven
