@@ -20,6 +20,7 @@ include: "workflow/rules/bestofn.smk"
 include: "workflow/rules/kl_constrained.smk"
 include: "workflow/rules/regularized.smk"
 include: "workflow/rules/winrate.smk"
+include: "workflow/rules/policy_gradient.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 

@@ -13,6 +13,7 @@ import yaml
 from report_browser import walk_report
 from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
 
+from bonkl.claims import STATUSES
 from bonkl.kl_claims import CLAIMS
 
 pytestmark = pytest.mark.workflow
@@ -65,7 +66,7 @@ def test_claims_ledger_lists_every_claim(project, test_config):
     ledger = pd.read_csv(project / test_config["paths"]["results"] / "claims.csv")
     assert list(ledger["claim"])[: len(CLAIMS)] == list(CLAIMS)
     assert ledger["claim"].is_unique
-    assert set(ledger["status"]) <= {"proven", "reported", "derived", "stated-number"}
+    assert set(ledger["status"]) <= set(STATUSES)
     assert (ledger["cases"] > 0).all()
     proven = ledger[ledger["status"] == "proven"]
     assert proven["holds"].all(), proven
@@ -119,6 +120,7 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
 
     winrate_figures = {rule for rule in figure_rules if rule.startswith("figure_winrate_")}
     regularized_figures = {rule for rule in figure_rules if rule.startswith("figure_regularized")}
+    pg_figures = {rule for rule in figure_rules if rule.startswith("figure_policy_gradient")}
     edit(project / "src" / "bonkl" / "bestofn.py")
     assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
         "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
@@ -127,6 +129,19 @@ def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules
         "regularized_example", "regularized_cross_paper",
         "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
         "winrate", "winrate_table", "claims_winrate_continuous", *winrate_figures,
+        *pg_figures,  # planned since the plots.py edit
+    }
+
+    edit(project / "src" / "bonkl" / "rl_tasks.py")
+    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {
+        "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
+        "claims_tables", *kl_figures, "kl_frontier", "kl_memoryless", "kl_tables",
+        *paper_b_figures,
+        "regularized_example", "regularized_cross_paper",
+        "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
+        "winrate", "winrate_table", "claims_winrate_continuous", *winrate_figures,
+        *pg_figures, "policy_gradient_reference", "policy_gradient_run",
+        "policy_gradient_aggregate", "policy_gradient_claims", "policy_gradient_table",
     }
 
 
@@ -275,6 +290,60 @@ WINRATE_BAD = [
 def test_bad_winrate_config_is_refused(tmp_path, test_config, change, message):
     workdir = copy_project(tmp_path)
     bad = dict(test_config, winrate=dict(test_config["winrate"], **change))
+    (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
+    result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (workdir / test_config["paths"]["results"]).exists()
+
+
+def test_policy_gradient_stage(project, test_config):
+    """One job per run, every run in its task's aggregate, the ledger counts every cell."""
+    pg = test_config["policy_gradient"]
+    results = project / test_config["paths"]["results"]
+    per_task = len(pg["regularizers"]) * len(pg["methods"]) * len(pg["betas"]) * pg["seeds"]
+    assert len(list((results / "policy_gradient" / "runs").rglob("curve.csv"))) \
+        == per_task * len(pg["tasks"])
+    for spec in pg["tasks"]:
+        folder = results / "policy_gradient" / spec["name"]
+        runs = pd.read_csv(folder / "runs.csv")
+        assert len(runs[["regularizer", "method", "beta", "seed"]].drop_duplicates()) == per_task
+        assert runs["mean_reward"].between(0, 1).all()
+        curves = pd.read_csv(folder / "curves.csv")
+        assert set(curves["beta"]) == {pg["figure_beta"]}
+        assert curves["step"].max() == pg["training"]["steps"]
+        final = pd.read_csv(folder / "final.csv", dtype={"answer": str})
+        assert final.groupby(["regularizer", "method", "seed"])["policy"].sum() \
+            .sub(1).abs().max() < 1e-12
+    ledger = pd.read_csv(results / "claims.csv").set_index("claim")
+    cells = len(pg["tasks"]) * len(pg["regularizers"]) * len(pg["claim_betas"])
+    for claim in ["vanilla_collapses_most_runs", "mara_near_uniform_most_runs",
+                  "mara_no_reward_loss"]:
+        assert ledger.loc[claim, "cases"] == cells
+        assert ledger.loc[claim, "status"] == "observed"
+    table = pd.read_csv(project / test_config["paths"]["figures"] / "policy_gradient_table.csv")
+    assert table["runs"].sum() == per_task * len(pg["tasks"])
+
+
+POLICY_GRADIENT_BAD = [
+    ({"claim_betas": [0.5]}, "policy_gradient.claim_betas[0] is 0.5; expected one of"),
+    ({"tasks": [{"name": "t", "vocabulary": "0123456789", "max_tokens": 2, "tau": 1.0,
+                 "bins": {"count": 10, "plateaus": [[5, 12]], "plateau_reward": 1.0,
+                          "background_reward": 0.0},
+                 "corpus": {"size": 10, "smoothing": 0.1, "decay": 0.1}}]},
+     "policy_gradient.tasks[0] (t).bins.plateaus[0]: is [5, 12]; expected"),
+    ({"tasks": [{"name": "t", "vocabulary": "01", "max_tokens": 1, "tau": 1.0,
+                 "answers": {"0": 1.0, "1": 1.0},
+                 "corpus": {"size": 10, "smoothing": 0.1, "weights": {"2": 1.0}}}]},
+     "policy_gradient.tasks[0] (t).corpus.weights: '2' is not an answer"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), POLICY_GRADIENT_BAD,
+                         ids=[m for _, m in POLICY_GRADIENT_BAD])
+def test_bad_policy_gradient_config_is_refused(tmp_path, test_config, change, message):
+    workdir = copy_project(tmp_path)
+    bad = dict(test_config, policy_gradient=dict(test_config["policy_gradient"], **change))
     (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
     result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
     assert result.returncode != 0

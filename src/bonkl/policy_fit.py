@@ -15,7 +15,7 @@ Objectives map ``log π`` to ``(value, ∂value/∂ℓ)`` with ``log π = ℓ �
 - ``regularised(r, log p, β, "forward")``: ``−(E_π r − β KL(p ‖ π))``, gradient
   ``−π (r − E_π r) + β (π − p)``.
 
-:func:`fit` runs ``steps`` Adam updates (Kingma & Ba 2015, default moments) from ``θ₀``:
+:func:`fit` runs ``steps`` Adam updates (:class:`bonkl.adam.Adam`) from ``θ₀``:
 no randomness, the same numbers on every run.
 """
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from bonkl.adam import Adam
 from bonkl.divergence import kl_from_logs
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -119,14 +120,10 @@ def fit(policy, theta0, objective: Objective, steps: int, learning_rate: float):
     ``values`` holds the objective before each update and after the last (``steps + 1``).
     """
     theta = np.array(theta0, dtype=float)
-    first, second = np.zeros_like(theta), np.zeros_like(theta)
-    decay1, decay2, eps = 0.9, 0.999, 1e-8
+    adam = Adam(theta.shape, learning_rate)
     values = np.empty(steps + 1)
-    for step in range(1, steps + 1):
-        values[step - 1], grad = value_and_grad(policy, theta, objective)
-        first = decay1 * first + (1 - decay1) * grad
-        second = decay2 * second + (1 - decay2) * grad**2
-        corrected = first / (1 - decay1**step)
-        theta = theta - learning_rate * corrected / (np.sqrt(second / (1 - decay2**step)) + eps)
+    for step in range(steps):
+        values[step], grad = value_and_grad(policy, theta, objective)
+        theta = theta - adam.update(grad)
     values[steps], _ = value_and_grad(policy, theta, objective)
     return theta, log_policy(policy.logits(theta)), values

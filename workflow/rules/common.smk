@@ -52,6 +52,13 @@ def _check_references(entries):
 REFERENCES = _check_references(config["references"])
 
 
+def order_free(value):
+    """``value`` with every dict's keys sorted, so a reordered config is not a param change."""
+    if isinstance(value, dict):
+        return {key: order_free(value[key]) for key in sorted(value)}
+    return value
+
+
 def reference_lists(key):
     """The mapping ``config[key]`` of names to reference lists, each name checked."""
     section = config

@@ -3,14 +3,6 @@
 # reference; the claims of paper C; figures 1-5 and the cross-paper figure and table.
 
 REGULARIZED_EXAMPLES = list(config["regularized"]["examples"])
-
-
-def _order_free(value):
-    """``value`` with every dict's keys sorted, so a reordered config is not a param change."""
-    if isinstance(value, dict):
-        return {key: _order_free(value[key]) for key in sorted(value)}
-    return value
-
 CROSS_PAPER = reference_lists("regularized.cross_paper_figures")["regularized_cross_paper"]
 
 
@@ -21,7 +13,7 @@ rule regularized_example:
         table=f"{RESULTS}/regularized/{{example}}.csv",
         margins=f"{RESULTS}/regularized/margins/{{example}}.csv",
     params:
-        spec=lambda w: _order_free(
+        spec=lambda w: order_free(
             dict(config["regularized"]["examples"][w.example], name=w.example)
         ),
         check_betas=config["regularized"]["check_betas"],
@@ -61,12 +53,14 @@ rule regularized_claims:
         lib=library("claims", "regularized_claims"),
     output:
         f"{RESULTS}/claims/regularized.csv",
+    params:
+        claims="regularized_claims",
     log:
         f"{LOGS}/regularized_claims.log",
     benchmark:
         f"{BENCHMARKS}/regularized_claims.tsv"
     script:
-        "../../scripts/regularized_claims.py"
+        "../../scripts/stage_claims.py"
 
 
 rule regularized_cross_paper_table:

@@ -1,0 +1,174 @@
+# Stage policy_gradient (paper C's LLM "1 or 2" experiment, scaled down to NumPy): per task
+# a reference pretrained on a biased corpus; one job per (task, regularizer, method, beta,
+# seed) of sampled policy-gradient training; per task an aggregate of its runs; the ledger
+# rows; a summary table and three figures.
+from bonkl.rl_tasks import TaskSpecError, build_task
+
+PG = config["policy_gradient"]
+
+
+def _check_policy_gradient():
+    """Task names unique, tasks build, claim and figure βs among the run βs: before any job."""
+    specs = {}
+    for i, spec in enumerate(PG["tasks"]):
+        key = f"policy_gradient.tasks[{i}]"
+        if spec["name"] in specs:
+            raise WorkflowError(f"config: {key}.name {spec['name']!r} is already used; "
+                                "expected unique task names")
+        try:
+            build_task(spec["name"], spec, key=f"{key} ({spec['name']})")
+        except TaskSpecError as err:
+            raise WorkflowError(f"config: {err}") from None
+        specs[spec["name"]] = spec
+    for j, beta in enumerate(PG["claim_betas"]):
+        if beta not in PG["betas"]:
+            raise WorkflowError(f"config: policy_gradient.claim_betas[{j}] is {beta!r}; "
+                                f"expected one of policy_gradient.betas {PG['betas']}")
+    if PG["figure_beta"] not in PG["betas"]:
+        raise WorkflowError(f"config: policy_gradient.figure_beta is {PG['figure_beta']!r}; "
+                            f"expected one of policy_gradient.betas {PG['betas']}")
+    return specs
+
+
+PG_SPECS = _check_policy_gradient()
+PG_TASKS = list(PG_SPECS)
+PG_BETAS = {repr(float(beta)): float(beta) for beta in PG["betas"]}  # wildcard -> β
+PG_RUN = (f"{RESULTS}/policy_gradient/runs/{{task}}/{{regularizer}}/{{method}}/"
+          "beta={beta}/seed={seed}")
+
+
+def _runs(task):
+    """(wildcards, labels) of every run of ``task``, in one fixed order."""
+    return [(dict(task=task, regularizer=regularizer, method=method, beta=label, seed=seed),
+             dict(regularizer=regularizer, method=method, beta=beta, seed=seed))
+            for regularizer in PG["regularizers"] for method in PG["methods"]
+            for label, beta in PG_BETAS.items() for seed in range(PG["seeds"])]
+
+
+def _run_files(name):
+    return lambda w: [f"{PG_RUN}/{name}.csv".format(**wildcards)
+                      for wildcards, _ in _runs(w.task)]
+
+
+wildcard_constraints:
+    task="|".join(map(re.escape, PG_TASKS)),
+    regularizer="reverse|forward",
+    method="vanilla|mara",
+
+
+rule policy_gradient_reference:
+    input:
+        lib=library("rl_tasks"),
+    output:
+        f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
+    params:
+        spec=lambda w: order_free(PG_SPECS[w.task]),
+        seed=config["seed"],
+    log:
+        f"{LOGS}/policy_gradient_reference/{{task}}.log",
+    benchmark:
+        f"{BENCHMARKS}/policy_gradient_reference/{{task}}.tsv"
+    script:
+        "../../scripts/policy_gradient_reference.py"
+
+
+rule policy_gradient_run:
+    input:
+        reference=f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
+        lib=library("policy_gradient"),
+    output:
+        curve=f"{PG_RUN}/curve.csv",
+        final=f"{PG_RUN}/final.csv",
+    params:
+        spec=lambda w: order_free(PG_SPECS[w.task]),
+        training=order_free(PG["training"]),
+        mara_tau=PG["mara_tau"],
+        coverage_share=PG["judging"]["coverage_share"],
+        beta=lambda w: PG_BETAS[w.beta],
+        seed=config["seed"],
+    wildcard_constraints:
+        beta="|".join(map(re.escape, PG_BETAS)),
+        seed=r"\d+",
+    log:
+        f"{LOGS}/policy_gradient_run/{{task}}/{{regularizer}}/{{method}}/beta={{beta}}/"
+        "seed={seed}.log",
+    benchmark:
+        (f"{BENCHMARKS}/policy_gradient_run/{{task}}/{{regularizer}}/{{method}}/"
+         "beta={beta}/seed={seed}.tsv")
+    script:
+        "../../scripts/policy_gradient_run.py"
+
+
+rule policy_gradient_aggregate:
+    input:
+        reference=f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
+        curves=_run_files("curve"),
+        finals=_run_files("final"),
+        lib=library("policy_gradient_study"),
+    output:
+        runs=f"{RESULTS}/policy_gradient/{{task}}/runs.csv",
+        curves=f"{RESULTS}/policy_gradient/{{task}}/curves.csv",
+        final=f"{RESULTS}/policy_gradient/{{task}}/final.csv",
+        margins=f"{RESULTS}/policy_gradient/margins/{{task}}.csv",
+    params:
+        spec=lambda w: order_free(PG_SPECS[w.task]),
+        runs=lambda w: [labels for _, labels in _runs(w.task)],
+        judging=order_free(PG["judging"]),
+        claim_betas=PG["claim_betas"],
+        figure_beta=PG["figure_beta"],
+    log:
+        f"{LOGS}/policy_gradient_aggregate/{{task}}.log",
+    benchmark:
+        f"{BENCHMARKS}/policy_gradient_aggregate/{{task}}.tsv"
+    script:
+        "../../scripts/policy_gradient_aggregate.py"
+
+
+rule policy_gradient_claims:
+    input:
+        margins=expand(f"{RESULTS}/policy_gradient/margins/{{task}}.csv", task=PG_TASKS),
+        lib=library("claims", "policy_gradient_study"),
+    output:
+        f"{RESULTS}/claims/policy_gradient.csv",
+    params:
+        claims="policy_gradient_study",
+    log:
+        f"{LOGS}/policy_gradient_claims.log",
+    benchmark:
+        f"{BENCHMARKS}/policy_gradient_claims.tsv"
+    script:
+        "../../scripts/stage_claims.py"
+
+
+rule policy_gradient_table:
+    input:
+        runs=expand(f"{RESULTS}/policy_gradient/{{task}}/runs.csv", task=PG_TASKS),
+        lib=library("policy_gradient_study", "tables"),
+    output:
+        csv=f"{FIGURES}/policy_gradient_table.csv",
+        html=report(f"{FIGURES}/policy_gradient_table.html",
+                    caption="../report/policy_gradient_table.rst",
+                    category="Paper C: KL-regularised targets",
+                    subcategory="sampled policy gradient (NumPy analogue)"),
+        md=f"{FIGURES}/policy_gradient_table.md",
+    params:
+        tasks=PG_TASKS,
+    log:
+        f"{LOGS}/policy_gradient_table.log",
+    benchmark:
+        f"{BENCHMARKS}/policy_gradient_table.tsv"
+    script:
+        "../../scripts/policy_gradient_table.py"
+
+
+CLAIM_SUMMARIES.append(f"{RESULTS}/claims/policy_gradient.csv")
+TARGETS.extend([f"{FIGURES}/policy_gradient_table.{ext}" for ext in ("csv", "md", "html")])
+for _figure, _table in [("policy_gradient_pareto", "runs"), ("policy_gradient_curves", "curves"),
+                        ("policy_gradient_final", "final")]:
+    FIGURE_SPECS[_figure] = dict(
+        tables={task: f"{RESULTS}/policy_gradient/{task}/{_table}.csv" for task in PG_TASKS},
+        column="task",
+        plots="plots_policy_gradient",
+        category="Paper C: KL-regularised targets",
+        subcategory="sampled policy gradient (NumPy analogue)",
+    )
