@@ -204,12 +204,21 @@ def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
     assert not (workdir / test_config["paths"]["results"]).exists()
 
 
-def test_rerun_from_scratch_is_byte_identical(project, test_config):
-    """All jobs again, serially: every table and figure (PNG and PDF too) has the same bytes."""
+def test_cores_1_and_2_give_the_same_bytes(project, test_config):
+    """The fixture's run (--cores 2) and every job again with --cores 1: the hash manifests
+    of all tables and figures (PNG and PDF too) are identical. Both manifests go to
+    test-artifacts/ in ``sha256sum`` format."""
     outputs = project / test_config["paths"]["results"]
-    before = digest(outputs)
-    snakemake(project, "--configfile", "config/test.yaml", "--forceall", "--cores", "1")
-    assert digest(outputs) == before
+    parallel = digest(outputs)
+    snakemake(project, "--configfile", "config/test.yaml", "--forceall", cores=1)
+    serial = digest(outputs)
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    for name, manifest in [("cores-2", parallel), ("cores-1", serial)]:
+        (artifacts / f"hash-manifest-{name}.txt").write_text(
+            "".join(f"{sha}  {path}\n" for path, sha in manifest.items()))
+    assert {".csv", ".png", ".pdf", ".html", ".md"} <= {Path(p).suffix for p in parallel}
+    assert serial == parallel
 
 
 def test_kl_constrained_stage(project, test_config):
