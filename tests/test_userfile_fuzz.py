@@ -3,10 +3,10 @@ its docstring, restated here as a plain-Python oracle.
 
 Property: the loader refuses a file (ReferenceFileError naming the file, and a row that
 exists) exactly when the oracle does, and otherwise returns the oracle's table: outcomes
-merged, counts added, probabilities rescaled to sum to 1, all finite and at least the
-smallest normal double. A single fault put into a good file is reported at its row and
-column. Encodings, binary junk, a 10^6-row file, and the reference rule's behaviour on a
-bad file (no output left behind) are checked too.
+merged, counts added, probabilities rescaled to sum to 1, all finite and at least 1e-300.
+A single fault put into a good file is reported at its row and column. Encodings, binary
+junk, a 10^6-row file, and the reference rule's behaviour on a bad file (no output left
+behind) are checked too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import csv
 import io
 import math
 import re
-import sys
 
 import numpy as np
 import pandas as pd
@@ -24,11 +23,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from workflow_runs import copy_project, snakemake
 
-from bonkl.userfile import SUM_TOLERANCE, ReferenceFileError, load_user_file
+from bonkl.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
-TINY = sys.float_info.min
 USED = ("outcome", "prob", "logprob", "reward", "count")
 IDS = ["a", "b", "c", "01", "1", "NA", "None", "nan", " a", "a,b", 'q"x', "x y", "é"]
 BAD_NUMBERS = ["", "nan", "NaN", "inf", "-inf", "abc", "1/3"]
@@ -95,9 +93,9 @@ def oracle(header, rows, normalize: bool):
     if not normalize and abs(math.expm1(total)) > SUM_TOLERANCE:
         return None
     prob = [math.exp(lp - total) for lp, _, _ in merged.values()]
-    if any(abs(math.log(p / TINY)) < 1e-9 for p in prob if p > 0):
+    if any(abs(math.log(p / SMALLEST_MASS)) < 1e-9 for p in prob if p > 0):
         return "borderline"
-    if min(prob) < TINY or any(c > 2**53 for _, _, c in merged.values()):
+    if min(prob) < SMALLEST_MASS or any(c > 2**53 for _, _, c in merged.values()):
         return None
     return pd.DataFrame({"outcome": list(merged), "prob": prob,
                          "reward": [r for _, r, _ in merged.values()],
@@ -123,7 +121,7 @@ def check_against_oracle(path, header, rows, normalize, data_rows: int):
     np.testing.assert_array_equal(table["reward"], expected["reward"])
     np.testing.assert_array_equal(table["count"], expected["count"])
     assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
-    assert np.all(table["prob"] >= TINY) and np.all(np.isfinite(table["reward"]))
+    assert np.all(table["prob"] >= SMALLEST_MASS) and np.all(np.isfinite(table["reward"]))
     return table
 
 
@@ -232,6 +230,7 @@ FAULTS = {
     "outcome blank": ("outcome", "  "),
     "outcome repeated, other reward": ("outcome", None),
     "prob tiny": ("prob", "1e-320"),
+    "prob below 1e-300": ("prob", "1e-305"),
 }
 
 
@@ -248,7 +247,7 @@ def test_one_fault_is_named_at_its_row(tmp_path, size, data, fault):
     rows[at][header.index(column)] = rows[0][0] if value is None else value
     path = tmp_path / "fault.csv"
     path.write_text(csv_text(header, rows), encoding="utf-8")
-    normalize = data.draw(st.booleans()) or fault == "prob tiny"  # else the sum is off first
+    normalize = data.draw(st.booleans()) or fault.startswith("prob ")  # else the sum is off
     with pytest.raises(ReferenceFileError) as info:
         load_user_file(path, normalize=normalize)
     message = str(info.value)
@@ -316,7 +315,7 @@ def test_binary_junk_gives_a_clear_error_or_a_valid_table(tmp_path, junk, prefix
             assert str(err).startswith(str(path)), err
             continue
         assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
-        assert np.all(table["prob"] >= TINY) and np.all(np.isfinite(table["reward"]))
+        assert np.all(table["prob"] >= SMALLEST_MASS) and np.all(np.isfinite(table["reward"]))
 
 
 @pytest.mark.parametrize("content", ["", "\n\n\n", "   \n", "prob,reward\n", "prob,reward\n\n\n"])
@@ -385,12 +384,14 @@ def test_count_beyond_int64_is_refused(tmp_path):
         load_user_file(path)
 
 
-def test_subnormal_probability_is_refused(tmp_path):
-    """Found by fuzzing: a mass of 1e-320 (a subnormal double) was accepted, and the win-rate
-    and claims stages then failed on it inside their jobs."""
-    path = tmp_path / "subnormal.csv"
-    path.write_text("prob,reward\n1,1\n1e-320,2\n", encoding="utf-8")
-    with pytest.raises(ReferenceFileError, match=r"row 2: 'prob' gives probability 1e-320"):
+@pytest.mark.parametrize("tiny", ["1e-320", "1e-305"])
+def test_tiny_probability_is_refused(tmp_path, tiny):
+    """Masses of 1e-320 (subnormal) or 1e-305 were accepted, and the win-rate and claims stages
+    then failed inside their jobs (claims: n = 50/p(C*) overflows)."""
+    path = tmp_path / "tiny.csv"
+    path.write_text(f"prob,reward\n1,1\n{tiny},2\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=r"row 2: 'prob' gives probability .* "
+                                                 "expected at least 1e-300"):
         load_user_file(path, normalize=True)
 
 

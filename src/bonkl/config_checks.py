@@ -8,7 +8,8 @@ its value and what was expected:
 - integers: a key the schema types ``integer`` holds an integer, not a float such as
   ``2.0e+4`` (JSON schema counts ``20000.0`` as an integer; NumPy does not);
 - references: unique names; ``ties`` at most ``size``; a spike's ``masses`` sum below 1
-  with one ``outcomes`` entry per mass; every user file valid (:mod:`bonkl.userfile`);
+  with one ``outcomes`` entry per mass and at least 1e-300 per outcome; every user file
+  valid (:mod:`bonkl.userfile`);
 - kl_constrained: unique scenario names; one integer reward per probability, ``p`` summing
   to 1, a reward that is not constant; every δ below ``log 1/p(C*)``; an ``m_grid`` with at
   least two ``m >= 100``, where the rate fit and the O(log m / m) checks start;
@@ -17,7 +18,7 @@ its value and what was expected:
   their grid; Fig. 2's first mode lower in reward and higher in reference mass, with both
   predicted mode switches inside the β sweep; MARA's plateaus ordered and inside
   ``[0, bins)``, ``background_reward < tau <= plateau_reward`` (the plateaus are the good
-  bins), and every bin's reference mass a normal double;
+  bins), and every bin's reference mass at least 1e-300;
 - winrate: ``optimum_beta.min < optimum_beta.max``.
 """
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from jsonschema import Draft202012Validator, validators
 
 from bonkl import regularized
@@ -34,9 +34,7 @@ from bonkl.kl_constrained_study import RATE_FROM_M
 from bonkl.kl_study import log_integer_grid
 from bonkl.memoryless import lattice
 from bonkl.tilt import kl_cap
-from bonkl.userfile import ReferenceFileError, load_user_file
-
-SMALLEST_NORMAL = float(np.finfo(float).tiny)
+from bonkl.userfile import SMALLEST_MASS, ReferenceFileError, load_user_file
 
 
 class ConfigError(ValueError):
@@ -135,6 +133,13 @@ def check_references(entries: Sequence[Mapping]) -> None:
                                   "leaving mass for the bulk")
             if "outcomes" in spec:
                 same_length(key, spec, "masses", "outcomes")
+                for j, (mass, tied) in enumerate(zip(spec["masses"], spec["outcomes"],
+                                                     strict=True)):
+                    if mass / tied < SMALLEST_MASS:
+                        raise ConfigError(f"{key}.masses[{j}] / outcomes[{j}] is "
+                                          f"{mass / tied!r}; expected at least "
+                                          f"{SMALLEST_MASS!r}, the smallest mass the study "
+                                          "computes with")
         if spec["family"] == "file":
             try:
                 load_user_file(spec["path"], spec.get("normalize", False))
@@ -222,10 +227,11 @@ def _mara_bins(key: str, spec: Mapping) -> None:
         raise ConfigError(f"{key}.tau ({spec['tau']!r}) must be at most {key}.plateau_reward "
                           f"({spec['plateau_reward']!r}){why}")
     p, _ = regularized.bins_reference(spec)
-    if p.min() < SMALLEST_NORMAL:
+    if p.min() < SMALLEST_MASS:
         raise ConfigError(f"{key}.decay is {spec['decay']!r} with {bins} bins: the last bin's "
-                          f"reference mass {p.min():.3g} is below the smallest normal double "
-                          f"({SMALLEST_NORMAL:.3g}); expected decay·(bins − 1) below about 700")
+                          f"reference mass is {p.min():.3g}; expected at least {SMALLEST_MASS!r}, "
+                          "the smallest mass the study computes with (decay·(bins − 1) below "
+                          "about 690)")
 
 
 def check_winrate(section: Mapping) -> None:

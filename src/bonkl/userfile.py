@@ -14,9 +14,9 @@ What is normalised, and how:
   either way they are then rescaled to sum to exactly 1 (in logs for ``logprob``).
   ``normalize`` is what a file of sampled outputs needs: their probabilities cover only
   the sampled part of the space.
-- After rescaling, every probability must be at least the smallest normal double
-  (2.2e-308, a log-probability about 708 below the total): smaller masses carry too few
-  digits for the study's log-space computations, and are refused with their row.
+- After rescaling, every probability must be at least 1e-300 (:data:`SMALLEST_MASS`, a
+  log-probability about 690 below the total), the smallest mass the study's numerics are
+  checked at; a smaller one is refused with its row.
 - CSV: UTF-8 text (a byte-order mark is fine); cells are read as text and then parsed, so
   outcome ids stay as written (``01``, ``1`` and ``NA`` are three different ids; an empty
   id is refused) and a bad number is shown as written; spaces around numbers and around
@@ -38,7 +38,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 SUM_TOLERANCE = 1e-6
-SMALLEST_PROB = float(np.finfo(float).tiny)
+SMALLEST_MASS = 1e-300  # the smallest mass the study computes with (tests: mpmath to 1e-300)
 MAX_COUNT = 2**53  # counts stay exact as doubles
 COLUMNS = ("outcome", "prob", "logprob", "reward", "count")
 _BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
@@ -183,12 +183,12 @@ def load_user_file(path: str | Path, normalize: bool = False) -> pd.DataFrame:
             "set 'normalize: true' for this reference to rescale them",
         )
     table["prob"] = np.exp(table.pop("logprob").to_numpy() - total)
-    tiny = np.flatnonzero(~(table["prob"].to_numpy() >= SMALLEST_PROB))
+    tiny = np.flatnonzero(~(table["prob"].to_numpy() >= SMALLEST_MASS))
     if tiny.size:
         prob = float(table["prob"].iloc[tiny[0]])
         _fail(path, f"{prob_column!r} gives probability {prob!r} after normalisation; expected "
-              f"at least {SMALLEST_PROB:.4g}, the smallest normal double (a log-probability at "
-              "most about 708 below the total)", int(table["row"].iloc[tiny[0]]))
+              f"at least {SMALLEST_MASS!r}, the smallest mass the study computes with (a "
+              "log-probability at most about 690 below the total)", int(table["row"].iloc[tiny[0]]))
     return table[["outcome", "prob", "reward", "count"]]
 
 
