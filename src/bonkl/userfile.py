@@ -96,7 +96,8 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _not_utf8(path: Path) -> str:
-    head = path.read_bytes()[:4]
+    with path.open("rb") as stream:
+        head = stream.read(4)
     found = next((name for bom, name in _BOMS.items() if head.startswith(bom)), None)
     return (f"is {found} text, not UTF-8; save it as UTF-8" if found
             else "is not UTF-8 text; save it as UTF-8")
