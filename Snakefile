@@ -8,7 +8,10 @@ min_version("9.20")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+SCHEMA = "config/schema.yaml"  # bonkl.config_checks (common.smk) checks what it cannot
+
+
+validate(config, SCHEMA)
 
 
 report: "workflow/report/workflow.rst"

@@ -268,3 +268,16 @@ def test_generator_equal_across_processes():
     theirs = json.loads(out.stdout)
     ours = generator(3, "bestofn", "zipf", 10).random(8).tolist()
     assert theirs == ours
+
+
+def test_masses_below_the_floor_leave_the_support():
+    """Geometric over 2000 outcomes with ratio 1/2: p_k = 2^-(k+1) (to rounding); those below
+    1e-300 are set to 0 (k >= 996; before, subnormal masses made the winrate and claims jobs
+    fail), the rest are untouched."""
+    table = build_reference({"name": "g", "family": "geometric", "size": 2000, "ratio": 0.5}, 0)
+    p = table["prob"].to_numpy()
+    expected = 0.5 ** (np.arange(2000) + 1.0)
+    keep = expected >= 1e-300
+    assert np.count_nonzero(keep) == 996
+    np.testing.assert_array_equal(p[~keep], 0.0)
+    np.testing.assert_allclose(p[keep], expected[keep], rtol=1e-12)

@@ -116,6 +116,20 @@ def test_best_of_n_at_kl():
         tradeoff.best_of_n_at_kl(TIED_P, TIED_R, math.log(1 / 0.4))
 
 
+@pytest.mark.parametrize("masses", [[1e-40, 1e-50], [1e-290, 1e-300]])
+def test_best_of_n_at_kl_beyond_2_to_the_100(masses):
+    """Staircases whose second step needs n far above 2^101, where the search used to stop
+    (the winrate job failed on masses 1e-40, 1e-50): rewinding to the top two groups has KL
+    log 1/(m1 + m2), 92 and 668 nats here; best-of-n reaches it and the win rate matches."""
+    p = np.array([(1 - sum(masses)) / 10] * 10 + masses)
+    r = np.arange(12.0)
+    delta = -math.log(sum(masses))
+    n, w = tradeoff.best_of_n_at_kl(p, r, delta)
+    assert bestofn.kl(p, r, n) == pytest.approx(delta, rel=1e-9)
+    assert bestofn.kl(p, r, n / 2) < delta
+    assert w == pytest.approx(bestofn.win_rate(p, r, n), rel=1e-12)
+
+
 @pytest.mark.parametrize("n", [1.0, 1.5, 10.0, 999.0, 1e9])
 def test_formula_n_at_kl_inverts_the_formula(n):
     assert tradeoff.formula_n_at_kl(bestofn.kl_formula(n)) == pytest.approx(n, rel=1e-9)

@@ -7,8 +7,7 @@ files). Families (config key ``family``):
 - ``zipf(size, exponent)``: ``p_k ∝ (k+1)^-exponent``.
 - ``geometric(size, ratio)``: ``p_k ∝ ratio^k``.
 - ``dirichlet(size, concentration[, seed])``: ``p ~ Dir(concentration·1)``, drawn in logs
-  (``log G = log Gamma(α+1) + log(U)/α``) so tiny masses are exact down to the
-  double-precision floor; a mass below ~1e-308 is stored as 0 and leaves the support.
+  (``log G = log Gamma(α+1) + log(U)/α``) so tiny masses are exact down to the floor below.
 - ``spike(bulk, masses[, outcomes])``: a uniform bulk of ``bulk`` outcomes with rewards
   ``0..bulk-1``, then one top group per entry of ``masses`` (increasing reward), each of
   ``outcomes[i]`` tied outcomes sharing ``masses[i]`` equally: the paper's
@@ -20,6 +19,12 @@ For the first four, outcome ``k`` gets reward ``k`` (``reward: increasing``, the
 the likeliest outcomes of Zipf and geometric are the worst), ``size-1-k``
 (``decreasing``) or a seeded random rank (``random``); ``ties: L`` then pools the
 ranks into ``L`` equal reward levels.
+
+A mass below 1e-300 (:data:`bonkl.userfile.SMALLEST_MASS`, the smallest the study's
+numerics are checked at) is set to 0: that outcome leaves the support, as one would whose
+mass underflows (zipf and geometric over many outcomes, dirichlet with a small
+concentration). Spike and binary masses are given in the config, where 1e-300 is their
+lower bound.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from bonkl.seeding import generator
-from bonkl.userfile import load_user_file
+from bonkl.userfile import SMALLEST_MASS, load_user_file
 
 RANKED_FAMILIES = ("uniform", "zipf", "geometric", "dirichlet")
 FAMILIES = (*RANKED_FAMILIES, "spike", "binary", "file")
@@ -109,6 +114,7 @@ def build_reference(spec: Mapping, seed: int) -> pd.DataFrame:
         return load_user_file(spec["path"], bool(spec.get("normalize", False)))
     else:
         raise ValueError(f"unknown reference family {family!r}; expected one of {FAMILIES}")
+    prob = np.where(prob < SMALLEST_MASS, 0.0, prob)
     outcome = np.arange(prob.size).astype(str)
     return pd.DataFrame({"outcome": outcome, "prob": prob, "reward": reward})
 

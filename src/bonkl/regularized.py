@@ -109,6 +109,31 @@ def _sweep_betas(spec) -> np.ndarray:
     return np.logspace(np.log10(spec["low"]), np.log10(spec["high"]), spec["points"])
 
 
+def mode_switch_problem(spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """``(y, p, reward, low, high)`` of Fig. 2's example; ``low, high``: the grid points
+    nearest ``reward.modes``. Raises ValueError unless the first mode has the lower reward
+    and the higher reference mass (else there is no switch to show)."""
+    y = grid(spec["grid"])
+    reward_spec, ref_spec = spec["reward"], spec["reference"]
+    reward = bump_reward(y, reward_spec["modes"], reward_spec["heights"], reward_spec["width"])
+    p = np.exp(log_gaussian_mixture(y, ref_spec["means"], ref_spec["weights"], ref_spec["std"]))
+    low, high = (int(np.argmin(np.abs(y - m))) for m in reward_spec["modes"])
+    if not (reward[low] < reward[high] and p[low] > p[high]):
+        raise ValueError(
+            f"at the grid points nearest reward.modes the rewards are ({reward[low]:.6g}, "
+            f"{reward[high]:.6g}) and the reference masses ({p[low]:.6g}, {p[high]:.6g}); "
+            "expected the first mode to have the lower reward and the higher reference mass")
+    return y, p, reward, low, high
+
+
+def mode_switch_crossovers(p, reward, low: int, high: int) -> dict[str, float]:
+    """The predicted β of the mode switch per regulariser: Remark 4.4 (reverse) and our
+    forward-KL formula (:mod:`bonkl.collapse`)."""
+    return {"reverse": collapse.reverse_crossover_beta(p[low], p[high], reward[low],
+                                                       reward[high]),
+            "forward": collapse.forward_crossover(p, reward, low, high)[0]}
+
+
 def mode_switch_example(spec, check_betas):
     """Fig. 2: a β sweep of both targets for a two-bump reward, the lower bump better supported.
 
@@ -116,19 +141,9 @@ def mode_switch_example(spec, check_betas):
     ``crossover_predicted`` (Remark 4.4, or our forward-KL formula) and ``crossover_bisected``
     (where ``log G(y1)/G(y2)`` changes sign, by bisection on the targets).
     """
-    y = grid(spec["grid"])
-    reward_spec, ref_spec = spec["reward"], spec["reference"]
-    reward = bump_reward(y, reward_spec["modes"], reward_spec["heights"], reward_spec["width"])
-    log_p = log_gaussian_mixture(y, ref_spec["means"], ref_spec["weights"], ref_spec["std"])
-    p = np.exp(log_p)
-    low, high = (int(np.argmin(np.abs(y - m))) for m in reward_spec["modes"])
-    if not (reward[low] < reward[high] and p[low] > p[high]):
-        raise ValueError("regularized.examples.mode_switch: the first reward mode must have the "
-                         "lower reward and the higher reference mass")
+    y, p, reward, low, high = mode_switch_problem(spec)
     betas = _sweep_betas(spec["betas"])
-    predicted = {"reverse": collapse.reverse_crossover_beta(p[low], p[high], reward[low],
-                                                            reward[high]),
-                 "forward": collapse.forward_crossover(p, reward, low, high)[0]}
+    predicted = mode_switch_crossovers(p, reward, low, high)
     rows, margins = [], [rc.identity_margins(p, reward, check_betas, "mode_switch")]
     for regulariser in REGULARISERS:
         def log_ratio(beta, regulariser=regulariser):

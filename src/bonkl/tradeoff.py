@@ -135,14 +135,15 @@ def continuous_optimum_win_rate(delta) -> float:
     return continuous_optimum(np.exp(log_lam))[1]
 
 
-def best_of_n_at_kl(p, r, delta, max_doublings: int = 100) -> tuple[float, float]:
+def best_of_n_at_kl(p, r, delta, max_doublings: int = 1000) -> tuple[float, float]:
     """``(n, W)``: best-of-n at ``KL = Δ``, interpolated linearly between consecutive integers.
 
     With ``KL(π_{n-1}) < Δ <= KL(π_n)`` and ``t`` the fraction of the KL step,
     ``W = (1-t) W_{n-1} + t W_n`` and ``n - 1 + t`` is returned. Drawing ``n - 1`` or ``n``
     at random with weights ``1-t``, ``t`` reaches that win rate with a KL at most ``Δ``
     (KL is convex), so this is a win rate best-of-n achieves. ``Δ`` must lie in
-    ``[0, log 1/p(C*))``, which best-of-n covers as ``n`` grows.
+    ``[0, log 1/p(C*))``, which best-of-n covers as ``n`` grows; ``n`` is searched up to
+    ``2^(max_doublings + 1)`` (about 1e301: a KL of about 690 nats, masses down to 1e-300).
     """
     p, r = as_reference(p, r)
     delta = float(delta)

@@ -5,10 +5,11 @@ import re
 import math
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
+from bonkl.config_checks import ConfigError, check_config
 from bonkl.kl_study import log_integer_grid
-from bonkl.userfile import ReferenceFileError, load_user_file
 
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
@@ -17,39 +18,12 @@ BENCHMARKS = config["paths"]["benchmarks"]
 LIBRARY = Path(workflow.basedir) / "src" / "bonkl"
 
 
-def _check_references(entries):
-    """Names unique, figure lists name known references, user files valid: before any job runs."""
-    names = {}
-    for i, spec in enumerate(entries):
-        if spec["name"] in names:
-            raise WorkflowError(
-                f"config: references[{i}].name {spec['name']!r} is already used by "
-                f"references[{names[spec['name']]}]; expected unique names"
-            )
-        names[spec["name"]] = i
-        if spec["family"] == "spike":
-            total = sum(spec["masses"])
-            if total >= 1:
-                raise WorkflowError(
-                    f"config: references[{i}] ({spec['name']}).masses sum to {total!r}; "
-                    "expected less than 1, leaving mass for the bulk"
-                )
-            if "outcomes" in spec and len(spec["outcomes"]) != len(spec["masses"]):
-                raise WorkflowError(
-                    f"config: references[{i}] ({spec['name']}).outcomes has "
-                    f"{len(spec['outcomes'])} entries; expected one per mass ({len(spec['masses'])})"
-                )
-        if spec["family"] == "file":
-            try:
-                load_user_file(spec["path"], spec.get("normalize", False))
-            except ReferenceFileError as err:
-                raise WorkflowError(
-                    f"config: references[{i}] ({spec['name']}): {err}"
-                ) from None
-    return {spec["name"]: spec for spec in entries}
+try:  # what the schema cannot express: cross-key checks, user files (bonkl.config_checks)
+    check_config(config, yaml.safe_load((Path(workflow.basedir) / SCHEMA).read_text("utf-8")))
+except ConfigError as err:
+    raise WorkflowError(f"config: {err}") from None
 
-
-REFERENCES = _check_references(config["references"])
+REFERENCES = {spec["name"]: spec for spec in config["references"]}
 
 
 def order_free(value):

@@ -5,12 +5,7 @@
 # winrate job's own tables, and in the continuous limit).
 import numpy as np
 
-WINRATE = config["winrate"]
-if not WINRATE["optimum_beta"]["min"] < WINRATE["optimum_beta"]["max"]:
-    raise WorkflowError(
-        f"config: winrate.optimum_beta.min ({WINRATE['optimum_beta']['min']!r}) must be below "
-        f"winrate.optimum_beta.max ({WINRATE['optimum_beta']['max']!r})"
-    )
+WINRATE = config["winrate"]  # checked by bonkl.config_checks (common.smk)
 WINRATE_N_GRID = log_integer_grid(WINRATE["n_grid"]["max"], WINRATE["n_grid"]["points"])
 WINRATE_BETAS = [
     float(b) for b in np.geomspace(

@@ -1,0 +1,139 @@
+"""Bad configs: one fault each in config/test.yaml, and what the refusal must say.
+
+Each case is ``(id, key, value, fragments)``: ``key`` is the dotted key set to ``value``
+(``a.b[0].c``), ``fragments`` the texts the error must hold: the key (schema errors show it
+as Snakemake prints it, ``instance['a']['b'][0]['c']``) and what was expected. Used by
+``test_config_checks`` (in process) and ``test_bad_config`` (the real Snakemake).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+MODE_SWITCH = "regularized.examples.mode_switch"
+MARA = "regularized.examples.mara_bins"
+
+# Refused by the JSON schema (Snakemake's validate in the Snakefile).
+SCHEMA_CASES = [
+    ("seed negative", "seed", -1,
+     ["instance['seed']", "-1 is less than the minimum of 0"]),
+    ("paths typo", "paths.result", "out",
+     ["instance['paths']", "'result' was unexpected"]),
+    ("paths empty", "paths.logs", "",
+     ["instance['paths']['logs']", "should be non-empty"]),
+    ("ties 1", "references[0].ties", 1,
+     ["instance['references'][0]['ties']", "1 is less than the minimum of 2"]),
+    ("spike mass below 1e-300", "references[4].masses", [1.0e-2, 1.0e-310],
+     ["instance['references'][4]['masses'][1]", "1e-310 is less than the minimum of 1e-300"]),
+    ("ratio above 1", "references", [{"name": "uniform_10", "family": "geometric", "size": 10,
+                                      "ratio": 1.5}],
+     ["instance['references'][0]['ratio']", "1.5 is greater than or equal to the maximum of 1"]),
+    ("key of another family", "references[0].ratio", 0.5,
+     ["instance['references'][0]", "'ratio' was unexpected"]),
+    ("figure list repeats a name", "bestofn.figures.kl_uniform", ["uniform_10", "uniform_10"],
+     ["instance['bestofn']['figures']['kl_uniform']", "has non-unique elements"]),
+    ("claims n_grid too long", "claims.n_grid.max", 1.0e16,
+     ["instance['claims']['n_grid']['max']", "1e+16 is greater than the maximum of"]),
+    ("claims chunk_size 0", "claims.chunk_size", 0,
+     ["instance['claims']['chunk_size']", "0 is less than the minimum of 1"]),
+    ("probability as text", "regularized.check_betas", ["1e-3"],
+     ["instance['regularized']['check_betas'][0]", "'1e-3' is not of type 'number'"]),
+    ("unknown example", "regularized.examples.fig6", {"bins": 3},
+     ["instance['regularized']['examples']", "'fig6' was unexpected"]),
+    ("renyi order 0", "kl_constrained.renyi_t", [0, 1],
+     ["instance['kl_constrained']['renyi_t'][0]", "should not be valid under {'const': 0}"]),
+    ("winrate thresholds 0", "winrate.thresholds", 0,
+     ["instance['winrate']['thresholds']", "0 is less than the minimum of 1"]),
+    ("winrate beta 0", "winrate.optimum_beta.min", 0,
+     ["instance['winrate']['optimum_beta']['min']", "less than or equal to the minimum of 0"]),
+]
+
+# Refused by bonkl.config_checks when the workflow is parsed.
+CHECK_CASES = [
+    ("float where an integer is meant", "bestofn.mc_draws", 200.0,
+     ["bestofn.mc_draws is 200.0; expected an integer"]),
+    ("float seed", "seed", 7.0, ["seed is 7.0; expected an integer"]),
+    ("ties above size", "references[0].ties", 20,
+     ["references[0] (uniform_10).ties is 20; expected at most size (10)"]),
+    ("spike outcomes per mass", "references[4].outcomes", [2, 3, 4],
+     ["references[4] (staircase).outcomes has 3 entries; expected one per entry of "
+      "references[4] (staircase).masses (2)"]),
+    ("user file missing", "references[6].path", "config/absent.csv",
+     ["references[6] (lm_samples): config/absent.csv: no such file"]),
+    ("scenario names repeat", "kl_constrained.scenarios[1].name", "three_tokens",
+     ["kl_constrained.scenarios[1].name 'three_tokens' is already used by "
+      "kl_constrained.scenarios[0]"]),
+    ("scenario p and r lengths", "kl_constrained.scenarios[0].r", [0, 1],
+     ["kl_constrained.scenarios[0] (three_tokens).r has 2 entries; expected one per entry of "
+      "kl_constrained.scenarios[0] (three_tokens).p (3)"]),
+    ("scenario p sum", "kl_constrained.scenarios[0].p", [0.5, 0.3, 0.1],
+     ["kl_constrained.scenarios[0] (three_tokens).p sums to 0.9", "expected 1"]),
+    ("scenario reward constant", "kl_constrained.scenarios[1].r", [1, 1],
+     ["kl_constrained.scenarios[1] (bernoulli)", "constant"]),
+    ("delta above the cap", "kl_constrained.scenarios[0].deltas", [2.0],
+     ["kl_constrained.scenarios[0] (three_tokens).deltas[0] is 2.0; expected below "
+      "log 1/p(C*) = 1.60944"]),
+    ("m_grid below the rate fit", "kl_constrained.m_grid", {"max": 150, "points": 5},
+     ["kl_constrained.m_grid gives m = [1, 3, 12, 43, 150], 1 of them >= 100",
+      "expected at least 2"]),
+    ("policy_fit grid reversed", "regularized.examples.policy_fit.grid",
+     {"low": 6.0, "high": -6.0, "points": 61},
+     ["regularized.examples.policy_fit.grid.low (6.0) must be below "
+      "regularized.examples.policy_fit.grid.high (-6.0)"]),
+    ("bimodal weights per mean", "regularized.examples.policy_fit.bimodal.weights",
+     [0.5, 0.3, 0.2],
+     ["regularized.examples.policy_fit.bimodal.weights has 3 entries; expected one per entry "
+      "of regularized.examples.policy_fit.bimodal.means (2)"]),
+    ("reward mode off the grid", "regularized.examples.policy_fit.rl.reward_modes", [-2.5, 7.0],
+     ["regularized.examples.policy_fit.rl.reward_modes[1] (7.0) lies outside "
+      "regularized.examples.policy_fit.grid [-6.0, 6.0]"]),
+    ("mode switch sweep reversed", f"{MODE_SWITCH}.betas", {"low": 10.0, "high": 0.001,
+                                                            "points": 9},
+     [f"{MODE_SWITCH}.betas.low (10.0) must be below {MODE_SWITCH}.betas.high (0.001)"]),
+    ("mode switch outside the sweep", f"{MODE_SWITCH}.betas", {"low": 1.0, "high": 10.0,
+                                                               "points": 9},
+     [f"{MODE_SWITCH}.betas is [1.0, 10.0]; expected it to contain the reverse-KL mode "
+      "switch, predicted at β = 0.180"]),
+    ("mode switch heights swapped", f"{MODE_SWITCH}.reward.heights", [1.0, 0.75],
+     [f"{MODE_SWITCH}: at the grid points nearest reward.modes",
+      "expected the first mode to have the lower reward and the higher reference mass"]),
+    ("mixture weights per mean", f"{MODE_SWITCH}.reference.weights", [0.8, 0.1, 0.1],
+     [f"{MODE_SWITCH}.reference.weights has 3 entries; expected one per entry of "
+      f"{MODE_SWITCH}.reference.means (2)"]),
+    ("three actions lengths", "regularized.examples.three_actions_tie.rewards", [0.0, 1.0],
+     ["regularized.examples.three_actions_tie.reference has 3 entries; expected one per entry "
+      "of regularized.examples.three_actions_tie.rewards (2)"]),
+    ("plateau beyond the bins", f"{MARA}.plateaus", [[3, 6], [14, 40]],
+     [f"{MARA}.plateaus[1] is [14, 40]; expected a [start, stop) bin range with "
+      "6 <= start < stop <= 20 (inside [0, bins), after plateaus[0])"]),
+    ("plateaus overlap", f"{MARA}.plateaus", [[3, 8], [5, 10]],
+     [f"{MARA}.plateaus[1] is [5, 10]", "8 <= start < stop <= 20"]),
+    ("plateau empty", f"{MARA}.plateaus", [[6, 3]],
+     [f"{MARA}.plateaus[0] is [6, 3]", "0 <= start < stop <= 20"]),
+    ("tau above the plateaus", f"{MARA}.tau", 2.0,
+     [f"{MARA}.tau (2.0) must be at most {MARA}.plateau_reward (1.0)", "good bins"]),
+    ("tau at the background", f"{MARA}.tau", 0.0,
+     [f"{MARA}.background_reward (0.0) must be below {MARA}.tau (0.0)"]),
+    ("bins underflow", f"{MARA}.decay", 37.0,
+     [f"{MARA}.decay is 37.0 with 20 bins: the last bin's reference mass is 4.91e-306; "
+      "expected at least 1e-300"]),
+    ("spike mass per outcome", "references[4]", {"name": "staircase", "family": "spike",
+                                                 "bulk": 20, "masses": [1.0e-2, 1.0e-299],
+                                                 "outcomes": [1, 100]},
+     ["references[4] (staircase).masses[1] / outcomes[1] is 1e-301; expected at least 1e-300"]),
+    ("winrate beta range reversed", "winrate.optimum_beta", {"min": 1.0, "max": 0.5,
+                                                             "points": 5},
+     ["winrate.optimum_beta.min (1.0) must be below winrate.optimum_beta.max (0.5)"]),
+]
+
+
+def edited(config: dict, key: str, value) -> dict:
+    """A deep copy of ``config`` with the dotted ``key`` (``a.b[0].c``) set to ``value``."""
+    result = copy.deepcopy(config)
+    parts = [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", key)]
+    node = result
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+    return result

@@ -1,0 +1,476 @@
+"""Fuzzing bonkl.userfile.load_user_file: messy CSV and Parquet files against the rules of
+its docstring, restated here as a plain-Python oracle.
+
+Property: the loader refuses a file (ReferenceFileError naming the file, and a row that
+exists) exactly when the oracle does, and otherwise returns the oracle's table: outcomes
+merged, counts added, probabilities rescaled to sum to 1, all finite and at least 1e-300.
+A single fault put into a good file is reported at its row and column. Encodings, binary
+junk, a 10^6-row file, and the reference rule's behaviour on a bad file (no output left
+behind) are checked too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from workflow_runs import copy_project, snakemake
+
+from bonkl.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
+
+SETTINGS = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+USED = ("outcome", "prob", "logprob", "reward", "count")
+IDS = ["a", "b", "c", "01", "1", "NA", "None", "nan", " a", "a,b", 'q"x', "x y", "é"]
+BAD_NUMBERS = ["", "nan", "NaN", "inf", "-inf", "abc", "1/3"]
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+def number(cell) -> float:
+    """A cell as the docstring reads it: a number, else NaN."""
+    if not isinstance(cell, str):
+        return float(cell)
+    try:
+        return float(cell.strip())
+    except ValueError:
+        return math.nan
+
+
+def oracle(header, rows, normalize: bool):
+    """The table the documented rules give, ``None`` where they refuse the file, or
+    ``"borderline"`` where a sum or a mass sits within rounding of a threshold."""
+    names = [str(name).strip() for name in header]
+    if any(names.count(c) > 1 for c in USED) or not rows:
+        return None
+    has = [c for c in ("prob", "logprob") if c in names]
+    if len(has) != 1 or "reward" not in names:
+        return None
+
+    def column(name):
+        return [row[names.index(name)] for row in rows]
+
+    values = [number(x) for x in column(has[0])]
+    reward = [number(x) for x in column("reward")]
+    if not all(map(math.isfinite, values + reward)):
+        return None
+    if has[0] == "prob":
+        if not all(0 < v <= 1 for v in values):
+            return None
+        logprob = [math.log(v) for v in values]
+    else:
+        if any(v > 0 for v in values):
+            return None
+        logprob = values
+    count = [number(x) for x in column("count")] if "count" in names else [1.0] * len(rows)
+    if not all(math.isfinite(c) and 1 <= c <= 2**53 and c == round(c) for c in count):
+        return None
+    ids = column("outcome") if "outcome" in names else [str(i) for i in range(len(rows))]
+    if any(not isinstance(i, str) or not i.strip() for i in ids):
+        return None
+    merged = {}
+    for i, lp, r, c in zip(ids, logprob, reward, count, strict=True):
+        if i in merged:
+            first = merged[i]
+            if abs(lp - first[0]) > 1e-12 * abs(first[0]) or abs(r - first[1]) > 1e-12 * abs(
+                    first[1]):
+                return None
+            first[2] += c
+        else:
+            merged[i] = [lp, r, c]
+    top = max(lp for lp, _, _ in merged.values())
+    total = top + math.log(math.fsum(math.exp(lp - top) for lp, _, _ in merged.values()))
+    if abs(abs(math.expm1(total)) - SUM_TOLERANCE) < 1e-12:
+        return "borderline"
+    if not normalize and abs(math.expm1(total)) > SUM_TOLERANCE:
+        return None
+    prob = [math.exp(lp - total) for lp, _, _ in merged.values()]
+    if any(abs(math.log(p / SMALLEST_MASS)) < 1e-9 for p in prob if p > 0):
+        return "borderline"
+    if min(prob) < SMALLEST_MASS or any(c > 2**53 for _, _, c in merged.values()):
+        return None
+    return pd.DataFrame({"outcome": list(merged), "prob": prob,
+                         "reward": [r for _, r, _ in merged.values()],
+                         "count": [int(c) for _, _, c in merged.values()]})
+
+
+def check_against_oracle(path, header, rows, normalize, data_rows: int):
+    expected = oracle(header, rows, normalize)
+    assume(not isinstance(expected, str))
+    try:
+        table = load_user_file(path, normalize=normalize)
+    except ReferenceFileError as err:
+        message = str(err)
+        assert message.startswith(str(path)), message
+        for row in re.findall(r"\brow (\d+)\b", message):
+            assert 1 <= int(row) <= data_rows, message
+        assert expected is None, f"refused a file the rules accept: {message}"
+        return None
+    assert expected is not None, f"accepted a file the rules refuse:\n{table}"
+    assert list(table.columns) == ["outcome", "prob", "reward", "count"]
+    assert list(table["outcome"]) == list(expected["outcome"])
+    np.testing.assert_allclose(table["prob"], expected["prob"], rtol=1e-12)
+    np.testing.assert_array_equal(table["reward"], expected["reward"])
+    np.testing.assert_array_equal(table["count"], expected["count"])
+    assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(table["prob"] >= SMALLEST_MASS) and np.all(np.isfinite(table["reward"]))
+    return table
+
+
+# --------------------------------------------------------------------------- generated files
+
+
+def finite_text(value: float) -> str:
+    return repr(float(value))
+
+
+@st.composite
+def samples(draw, bad_cells=True, max_rows=8):
+    """``(header, rows, normalize)`` of a sample file: a few outcomes, drawn into rows with
+    repeats; probabilities from a distribution, or arbitrary; cells sometimes bad."""
+    size = draw(st.integers(1, 5))
+    ids = draw(st.lists(st.sampled_from(IDS), min_size=size, max_size=size, unique=True))
+    if draw(st.integers(0, 2)) > 0:
+        weights = draw(st.lists(st.floats(1e-3, 1.0), min_size=size, max_size=size))
+        probs = [w / math.fsum(weights) for w in weights]
+    else:
+        probs = draw(st.lists(st.one_of(st.floats(1e-320, 1.5), st.floats(-1.0, 0.0)),
+                              min_size=size, max_size=size))
+    rewards = draw(st.lists(st.floats(-1e6, 1e6), min_size=size, max_size=size))
+    picks = list(range(size)) + draw(st.lists(st.integers(0, size - 1), max_size=max_rows))
+    picks = draw(st.permutations(picks))[:max_rows] if draw(st.booleans()) else picks
+    use_log = draw(st.booleans())
+    header = ([" outcome " if draw(st.booleans()) else "outcome"] if draw(st.booleans()) else [])
+    header.append("logprob" if use_log else "prob")
+    if draw(st.integers(0, 19)) == 0:
+        header.append("prob" if use_log else "logprob")
+    if draw(st.integers(0, 19)) > 0:
+        header.append("reward")
+    with_count = draw(st.booleans())
+    if with_count:
+        header.append("count")
+    header += draw(st.lists(st.sampled_from(["note", "", "prob.1", "Reward"]), max_size=2))
+    if draw(st.integers(0, 19)) == 0:
+        header.append(draw(st.sampled_from(USED)))
+    rows = []
+    for k in picks:
+        cells = {"outcome": ids[k],
+                 "prob": finite_text(probs[k]),
+                 "logprob": finite_text(math.log(probs[k]) if probs[k] > 0 else 1.0),
+                 "reward": finite_text(rewards[k]),
+                 "count": str(draw(st.integers(1, 5)))}
+        if bad_cells and draw(st.integers(0, 24)) == 0:
+            cells[draw(st.sampled_from(USED))] = draw(st.sampled_from(
+                BAD_NUMBERS + ["0", "1.5", "-2", "1e19", " 0.5 ", "  "] + IDS))
+        rows.append([cells.get(name.strip(), "x") for name in header])
+    normalize = draw(st.booleans())
+    return header, rows, normalize
+
+
+def csv_text(header, rows, blank_lines=()) -> str:
+    """The rows as CSV (quoted where needed), with blank lines after the given row indices."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    text = out.getvalue()
+    for i, row in enumerate(rows):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(row)
+        text += out.getvalue() + ("\n" if i in blank_lines else "")
+    return text
+
+
+@SETTINGS
+@given(sample=samples(), blanks=st.sets(st.integers(0, 8), max_size=3))
+def test_csv_matches_the_rules(tmp_path, sample, blanks):
+    """Columns missing, extra or twice; NaN, inf, text, negative, above 1, not normalised;
+    repeated outcomes (agreeing or not); blank lines: refused exactly when the rules say."""
+    header, rows, normalize = sample
+    path = tmp_path / "fuzz.csv"
+    path.write_text(csv_text(header, rows, blanks), encoding="utf-8")
+    check_against_oracle(path, header, rows, normalize, len(rows))
+
+
+@SETTINGS
+@given(sample=samples(bad_cells=False))
+def test_parquet_matches_the_rules(tmp_path, sample):
+    """The same rules hold for Parquet, with numbers stored as numbers (NaN and inf too)."""
+    header, rows, normalize = sample
+    assume(len(set(header)) == len(header) and rows)
+    frame = pd.DataFrame(rows, columns=header)
+    for name in header:
+        if name.strip() in ("prob", "logprob", "reward", "count"):
+            frame[name] = frame[name].map(number)
+    path = tmp_path / "fuzz.parquet"
+    frame.to_parquet(path)
+    cells = frame.astype(object).to_numpy().tolist()
+    check_against_oracle(path, header, cells, normalize, len(rows))
+
+
+FAULTS = {
+    "prob is text": ("prob", "abc"),
+    "prob is NaN": ("prob", "nan"),
+    "prob is empty": ("prob", ""),
+    "prob negative": ("prob", "-0.25"),
+    "prob zero": ("prob", "0"),
+    "prob above 1": ("prob", "1.25"),
+    "reward is inf": ("reward", "inf"),
+    "reward is -inf": ("reward", "-inf"),
+    "count fractional": ("count", "1.5"),
+    "count zero": ("count", "0"),
+    "count beyond 2^53": ("count", "1e19"),
+    "outcome blank": ("outcome", "  "),
+    "outcome repeated, other reward": ("outcome", None),
+    "prob tiny": ("prob", "1e-320"),
+    "prob below 1e-300": ("prob", "1e-305"),
+}
+
+
+@SETTINGS
+@given(size=st.integers(2, 8), data=st.data(), fault=st.sampled_from(sorted(FAULTS)))
+def test_one_fault_is_named_at_its_row(tmp_path, size, data, fault):
+    """A good file with one bad cell: the message names the file, that data row and column."""
+    column, value = FAULTS[fault]
+    weights = data.draw(st.lists(st.floats(1e-2, 1.0), min_size=size, max_size=size))
+    header = ["outcome", "prob", "reward", "count"]
+    rows = [[f"o{i}", repr(w / math.fsum(weights)), repr(float(i)), "1"]
+            for i, w in enumerate(weights)]
+    at = data.draw(st.integers(1 if value is None else 0, size - 1))
+    rows[at][header.index(column)] = rows[0][0] if value is None else value
+    path = tmp_path / "fault.csv"
+    path.write_text(csv_text(header, rows), encoding="utf-8")
+    normalize = data.draw(st.booleans()) or fault.startswith("prob ")  # else the sum is off
+    with pytest.raises(ReferenceFileError) as info:
+        load_user_file(path, normalize=normalize)
+    message = str(info.value)
+    assert message.startswith(f"{path}, row {at + 1}: "), message
+    assert (f"'{column}'" if value is not None else "'o0' appears again") in message, message
+
+
+@SETTINGS
+@given(size=st.integers(1, 6), extra=st.integers(1, 3), data=st.data())
+def test_row_with_more_cells_than_the_header(tmp_path, size, extra, data):
+    """More cells than column names is refused (never shifted into an index), naming the line."""
+    rows = [[repr(1 / size), repr(float(i))] for i in range(size)]
+    at = data.draw(st.integers(0, size - 1))
+    rows[at] += ["7"] * extra
+    path = tmp_path / "wide.csv"
+    path.write_text(csv_text(["prob", "reward"], rows), encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=rf"line {at + 2} of the file has {2 + extra} "
+                                                 "cells; expected 2"):
+        load_user_file(path)
+
+
+# --------------------------------------------------------------------------- encodings, junk
+
+GOOD = "outcome,prob,reward\ncafé,0.25,1\nthé,0.75,2\n"
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [
+    ("latin-1", "is not UTF-8 text; save it as UTF-8"),
+    ("cp1252", "is not UTF-8 text; save it as UTF-8"),
+    ("utf-16", "is UTF-16 text, not UTF-8"),
+    ("utf-16-le", "is not UTF-8 text"),
+    ("utf-32", "is UTF-32 text, not UTF-8"),
+])
+def test_wrong_encoding_is_refused(tmp_path, encoding, expected):
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(GOOD.encode(encoding))
+    with pytest.raises(ReferenceFileError, match=re.escape(expected)):
+        load_user_file(path)
+
+
+def test_latin1_row_is_named(tmp_path):
+    """The first undecodable line is data row 2; blank lines before it are not counted."""
+    path = tmp_path / "latin.csv"
+    path.write_bytes("outcome,prob,reward\n\na,0.5,1\n\ncafé,0.5,2\n".encode("latin-1"))
+    with pytest.raises(ReferenceFileError, match=r"latin\.csv, row 2: is not UTF-8"):
+        load_user_file(path)
+
+
+def test_utf8_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(GOOD.encode("utf-8-sig"))
+    assert list(load_user_file(path)["outcome"]) == ["café", "thé"]
+
+
+@SETTINGS
+@given(junk=st.binary(max_size=300), prefix=st.sampled_from([b"", b"prob,reward\n",
+                                                              b"prob,reward\n0.5,1\n"]))
+def test_binary_junk_gives_a_clear_error_or_a_valid_table(tmp_path, junk, prefix):
+    for suffix in (".csv", ".parquet"):
+        path = tmp_path / f"junk{suffix}"
+        path.write_bytes(prefix + junk)
+        try:
+            table = load_user_file(path, normalize=True)
+        except ReferenceFileError as err:
+            assert str(err).startswith(str(path)), err
+            continue
+        assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.all(table["prob"] >= SMALLEST_MASS) and np.all(np.isfinite(table["reward"]))
+
+
+@pytest.mark.parametrize("content", ["", "\n\n\n", "   \n", "prob,reward\n", "prob,reward\n\n\n"])
+def test_empty_or_header_only(tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=r"empty|no data rows|expected exactly one"):
+        load_user_file(path)
+
+
+# --------------------------------------------------------------------------- regressions
+
+
+def test_repeated_column_is_refused(tmp_path):
+    """Found by fuzzing: a second 'reward' column was silently ignored, and ' prob' beside
+    'prob' crashed with a TypeError."""
+    for header in ("prob,reward,reward", "prob,reward, prob"):
+        path = tmp_path / "twice.csv"
+        path.write_text(f"{header}\n0.5,1,2\n0.5,2,3\n", encoding="utf-8")
+        with pytest.raises(ReferenceFileError, match=r"column '(reward|prob)' appears more "
+                                                     "than once"):
+            load_user_file(path)
+
+
+def test_repeated_column_in_parquet(tmp_path):
+    """pyarrow writes a Parquet file with two 'reward' columns but will not read it back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "twice.parquet"
+    pq.write_table(pa.table([[0.5, 0.5], [1.0, 2.0], [3.0, 4.0]],
+                            names=["prob", "reward", "reward"]), path)
+    with pytest.raises(ReferenceFileError, match=r"twice\.parquet: cannot be read as parquet: "
+                                                 r"Multiple matches for FieldRef\.Name\(reward\)"):
+        load_user_file(path)
+
+
+def test_extra_cell_is_not_read_as_an_index(tmp_path):
+    """Found by fuzzing: pandas took the first cell of rows one cell longer than the header
+    as an index, shifting every value one column left."""
+    path = tmp_path / "shifted.csv"
+    path.write_text("prob,reward\n0.5,0.5,1\n0.5,0.5,2\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match="line 2 of the file has 3 cells"):
+        load_user_file(path)
+
+
+def test_ids_are_kept_as_written(tmp_path):
+    """Found by fuzzing: 'NA' and 'None' were read as missing ids, and a header ' outcome '
+    lost the text type so '01' became 1."""
+    path = tmp_path / "ids.csv"
+    path.write_text(" outcome ,prob,reward\nNA,0.25,1\nNone,0.25,2\n01,0.25,3\n1,0.25,4\n",
+                    encoding="utf-8")
+    assert list(load_user_file(path)["outcome"]) == ["NA", "None", "01", "1"]
+
+
+def test_count_beyond_int64_is_refused(tmp_path):
+    """Found by fuzzing: a count of 1e19 passed and wrapped to a negative int64."""
+    path = tmp_path / "count.csv"
+    path.write_text("prob,reward,count\n0.5,1,1e19\n0.5,2,1\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=r"row 1: 'count' is 1e\+19; expected a "
+                                                 r"positive integer up to 2\^53"):
+        load_user_file(path)
+    path.write_text("outcome,prob,reward,count\n" + "a,1,1,9007199254740992\n" * 3,
+                    encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match="counts of outcome 'a' add up to more"):
+        load_user_file(path)
+
+
+@pytest.mark.parametrize("tiny", ["1e-320", "1e-305"])
+def test_tiny_probability_is_refused(tmp_path, tiny):
+    """Masses of 1e-320 (subnormal) or 1e-305 were accepted, and the win-rate and claims stages
+    then failed inside their jobs (claims: n = 50/p(C*) overflows)."""
+    path = tmp_path / "tiny.csv"
+    path.write_text(f"prob,reward\n1,1\n{tiny},2\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=r"row 2: 'prob' gives probability .* "
+                                                 "expected at least 1e-300"):
+        load_user_file(path, normalize=True)
+
+
+# --------------------------------------------------------------------------- a huge file
+
+ROWS = 10**6
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory):
+    """10^6 rows of 250000 outcomes (each repeated 4 times) with log-probabilities."""
+    rng = np.random.default_rng(20240101)
+    outcomes = 250_000
+    logp = np.log(rng.dirichlet(np.ones(outcomes)))
+    reward = rng.integers(0, 1000, outcomes).astype(float)
+    pick = rng.permutation(np.repeat(np.arange(outcomes), 4))
+    frame = pd.DataFrame({"outcome": [f"o{k}" for k in pick], "logprob": logp[pick],
+                          "reward": reward[pick], "count": rng.integers(1, 10, ROWS)})
+    path = tmp_path_factory.mktemp("huge") / "huge.csv"
+    frame.to_csv(path, index=False)
+    return path, frame, logp, reward
+
+
+def test_huge_file(huge):
+    """One million rows load with outcomes merged and counts added, in the first-seen order."""
+    path, frame, logp, reward = huge
+    table = load_user_file(path)
+    first = frame.drop_duplicates("outcome")
+    ids = first["outcome"].str[1:].astype(int).to_numpy()
+    assert list(table["outcome"]) == list(first["outcome"])
+    np.testing.assert_allclose(table["prob"], np.exp(logp[ids] - np.logaddexp.reduce(logp)),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(table["reward"], reward[ids])
+    counts = frame.groupby("outcome", sort=False)["count"].sum()
+    np.testing.assert_array_equal(table["count"], counts.loc[table["outcome"]].to_numpy())
+    assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_huge_file_fault_in_the_last_row(huge, tmp_path):
+    path, *_ = huge
+    lines = path.read_text(encoding="utf-8").splitlines()
+    outcome, _, reward, count = lines[-1].split(",")
+    lines[-1] = ",".join([outcome, "nan", reward, count])
+    bad = tmp_path / "huge_bad.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=rf"row {ROWS}: column 'logprob' is 'nan'"):
+        load_user_file(bad)
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+REFERENCE_ONLY = """
+# The project's reference rule alone, without the parse-time checks of common.smk, so the
+# job itself meets the bad file.
+RESULTS, LOGS, BENCHMARKS = "results", "logs", "benchmarks"
+REFERENCES = {"mine": {"name": "mine", "family": "file", "path": "broken.csv",
+                       "normalize": True}}
+config["seed"] = 1
+
+
+def library(*stems):
+    return [f"src/bonkl/{stem}.py" for stem in stems]
+
+
+include: "workflow/rules/reference.smk"
+"""
+
+
+@pytest.mark.workflow
+def test_reference_job_on_a_bad_file_leaves_no_output(tmp_path):
+    """The reference job fails naming the file and row, and leaves no table behind (the
+    script validates before writing; Snakemake removes a failed job's outputs)."""
+    workdir = copy_project(tmp_path)
+    (workdir / "broken.csv").write_text("logprob,reward\n-0.1,1\nnan,2\n", encoding="utf-8")
+    (workdir / "reference_only.smk").write_text(REFERENCE_ONLY, encoding="utf-8")
+    result = snakemake(workdir, "--snakefile", "reference_only.smk", "results/reference/mine.csv",
+                       check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "broken.csv, row 2: column 'logprob' is 'nan'" in (
+        workdir / "logs" / "reference" / "mine.log").read_text(encoding="utf-8")
+    assert not (workdir / "results" / "reference" / "mine.csv").exists(), output
