@@ -47,6 +47,13 @@ SCHEMA_CASES = [
      ["instance['winrate']['thresholds']", "0 is less than the minimum of 1"]),
     ("winrate beta 0", "winrate.optimum_beta.min", 0,
      ["instance['winrate']['optimum_beta']['min']", "less than or equal to the minimum of 0"]),
+    ("policy gradient batch 1", "policy_gradient.training.batch", 1,
+     ["instance['policy_gradient']['training']['batch']", "1 is less than the minimum of 2"]),
+    ("policy gradient unknown regularizer", "policy_gradient.regularizers", ["reverse", "js"],
+     ["instance['policy_gradient']['regularizers'][1]", "'js' is not one of"]),
+    ("policy gradient collapse share 0.5", "policy_gradient.judging.collapse_share", 0.5,
+     ["instance['policy_gradient']['judging']['collapse_share']",
+      "0.5 is less than or equal to the minimum of 0.5"]),
 ]
 
 # Refused by bonkl.config_checks when the workflow is parsed.
@@ -125,6 +132,16 @@ CHECK_CASES = [
     ("winrate beta range reversed", "winrate.optimum_beta", {"min": 1.0, "max": 0.5,
                                                              "points": 5},
      ["winrate.optimum_beta.min (1.0) must be below winrate.optimum_beta.max (0.5)"]),
+    ("claim beta not run", "policy_gradient.claim_betas", [0.5],
+     ["policy_gradient.claim_betas[0] is 0.5; expected one of policy_gradient.betas"]),
+    ("task plateau beyond the bins", "policy_gradient.tasks[1].bins.plateaus", [[5, 22]],
+     ["policy_gradient.tasks[1] (two_plateaus).bins.plateaus[0]: is [5, 22]; expected "
+      "0 <= start < end <= bins.count = 20"]),
+    ("corpus string outside the vocabulary", "policy_gradient.tasks[0].corpus.weights",
+     {"1": 0.9, "9": 0.1},
+     ["policy_gradient.tasks[0] (one_or_two).corpus.weights: '9' is not an answer"]),
+    ("task names repeat", "policy_gradient.tasks[1].name", "one_or_two",
+     ["policy_gradient.tasks[1].name 'one_or_two' is already used by policy_gradient.tasks[0]"]),
 ]
 
 

@@ -42,7 +42,7 @@ def refusals(tmp_path_factory, test_config):
 def test_cases_span_every_section():
     sections = {key.split(".")[0].split("[")[0] for _, key, _, _ in CASES}
     assert sections == {"seed", "paths", "references", "bestofn", "claims", "kl_constrained",
-                        "regularized", "winrate"}
+                        "regularized", "winrate", "policy_gradient"}
     assert len({name for name, *_ in CASES}) == len(CASES) >= 15
 
 

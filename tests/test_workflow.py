@@ -332,29 +332,3 @@ def test_policy_gradient_stage(project, test_config):
         assert ledger.loc[claim, "status"] == "observed"
     table = pd.read_csv(project / test_config["paths"]["figures"] / "policy_gradient_table.csv")
     assert table["runs"].sum() == per_task * len(pg["tasks"])
-
-
-POLICY_GRADIENT_BAD = [
-    ({"claim_betas": [0.5]}, "policy_gradient.claim_betas[0] is 0.5; expected one of"),
-    ({"tasks": [{"name": "t", "vocabulary": "0123456789", "max_tokens": 2, "tau": 1.0,
-                 "bins": {"count": 10, "plateaus": [[5, 12]], "plateau_reward": 1.0,
-                          "background_reward": 0.0},
-                 "corpus": {"size": 10, "smoothing": 0.1, "decay": 0.1}}]},
-     "policy_gradient.tasks[0] (t).bins.plateaus[0]: is [5, 12]; expected"),
-    ({"tasks": [{"name": "t", "vocabulary": "01", "max_tokens": 1, "tau": 1.0,
-                 "answers": {"0": 1.0, "1": 1.0},
-                 "corpus": {"size": 10, "smoothing": 0.1, "weights": {"2": 1.0}}}]},
-     "policy_gradient.tasks[0] (t).corpus.weights: '2' is not an answer"),
-]
-
-
-@pytest.mark.parametrize(("change", "message"), POLICY_GRADIENT_BAD,
-                         ids=[m for _, m in POLICY_GRADIENT_BAD])
-def test_bad_policy_gradient_config_is_refused(tmp_path, test_config, change, message):
-    workdir = copy_project(tmp_path)
-    bad = dict(test_config, policy_gradient=dict(test_config["policy_gradient"], **change))
-    (workdir / "config" / "bad.yaml").write_text(yaml.safe_dump(bad))
-    result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
-    assert result.returncode != 0
-    assert message in result.stdout + result.stderr
-    assert not (workdir / test_config["paths"]["results"]).exists()

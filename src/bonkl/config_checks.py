@@ -19,7 +19,11 @@ its value and what was expected:
   predicted mode switches inside the β sweep; MARA's plateaus ordered and inside
   ``[0, bins)``, ``background_reward < tau <= plateau_reward`` (the plateaus are the good
   bins), and every bin's reference mass at least 1e-300;
-- winrate: ``optimum_beta.min < optimum_beta.max``.
+- winrate: ``optimum_beta.min < optimum_beta.max``;
+- policy_gradient: unique task names; every task builds (:func:`bonkl.rl_tasks.build_task`:
+  answers and corpus strings written in the vocabulary within ``max_tokens``, plateaus
+  ordered inside ``[0, count)``, at least two valid answers); ``claim_betas`` and
+  ``figure_beta`` among ``betas``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bonkl import regularized
 from bonkl.kl_constrained_study import RATE_FROM_M
 from bonkl.kl_study import log_integer_grid
 from bonkl.memoryless import lattice
+from bonkl.rl_tasks import TaskSpecError, build_task
 from bonkl.tilt import kl_cap
 from bonkl.userfile import SMALLEST_MASS, ReferenceFileError, load_user_file
 
@@ -48,6 +53,7 @@ def check_config(config: Mapping, schema: Mapping) -> None:
     check_kl_constrained(config["kl_constrained"])
     check_regularized(config["regularized"])
     check_winrate(config["winrate"])
+    check_policy_gradient(config["policy_gradient"])
 
 
 # ---------------------------------------------------------------- helpers
@@ -236,3 +242,20 @@ def _mara_bins(key: str, spec: Mapping) -> None:
 
 def check_winrate(section: Mapping) -> None:
     ordered_range("winrate.optimum_beta", section["optimum_beta"], "min", "max")
+
+
+def check_policy_gradient(section: Mapping) -> None:
+    unique_names("policy_gradient.tasks", section["tasks"])
+    for i, spec in enumerate(section["tasks"]):
+        try:
+            build_task(spec["name"], spec, key=f"policy_gradient.tasks[{i}] ({spec['name']})")
+        except TaskSpecError as err:
+            raise ConfigError(str(err)) from None
+    betas = section["betas"]
+    for j, beta in enumerate(section["claim_betas"]):
+        if beta not in betas:
+            raise ConfigError(f"policy_gradient.claim_betas[{j}] is {beta!r}; expected one of "
+                              f"policy_gradient.betas {betas}")
+    if section["figure_beta"] not in betas:
+        raise ConfigError(f"policy_gradient.figure_beta is {section['figure_beta']!r}; "
+                          f"expected one of policy_gradient.betas {betas}")

@@ -2,35 +2,8 @@
 # a reference pretrained on a biased corpus; one job per (task, regularizer, method, beta,
 # seed) of sampled policy-gradient training; per task an aggregate of its runs; the ledger
 # rows; a summary table and three figures.
-from bonkl.rl_tasks import TaskSpecError, build_task
-
-PG = config["policy_gradient"]
-
-
-def _check_policy_gradient():
-    """Task names unique, tasks build, claim and figure βs among the run βs: before any job."""
-    specs = {}
-    for i, spec in enumerate(PG["tasks"]):
-        key = f"policy_gradient.tasks[{i}]"
-        if spec["name"] in specs:
-            raise WorkflowError(f"config: {key}.name {spec['name']!r} is already used; "
-                                "expected unique task names")
-        try:
-            build_task(spec["name"], spec, key=f"{key} ({spec['name']})")
-        except TaskSpecError as err:
-            raise WorkflowError(f"config: {err}") from None
-        specs[spec["name"]] = spec
-    for j, beta in enumerate(PG["claim_betas"]):
-        if beta not in PG["betas"]:
-            raise WorkflowError(f"config: policy_gradient.claim_betas[{j}] is {beta!r}; "
-                                f"expected one of policy_gradient.betas {PG['betas']}")
-    if PG["figure_beta"] not in PG["betas"]:
-        raise WorkflowError(f"config: policy_gradient.figure_beta is {PG['figure_beta']!r}; "
-                            f"expected one of policy_gradient.betas {PG['betas']}")
-    return specs
-
-
-PG_SPECS = _check_policy_gradient()
+PG = config["policy_gradient"]  # checked by bonkl.config_checks (common.smk)
+PG_SPECS = {spec["name"]: spec for spec in PG["tasks"]}
 PG_TASKS = list(PG_SPECS)
 PG_BETAS = {repr(float(beta)): float(beta) for beta in PG["betas"]}  # wildcard -> β
 PG_RUN = (f"{RESULTS}/policy_gradient/runs/{{task}}/{{regularizer}}/{{method}}/"
