@@ -33,7 +33,7 @@ FLOOR = 1e-300
 # Parameters that describe how hard a case is, and which end is hard: "max" (largest value
 # tested), "min" (smallest) or "range" (both ends).
 SHOWN = {
-    "n": "max", "min p": "min", "p(C*)": "min", "1 − p(C*)": "min", "ε": "min",
+    "n": "max", "n − 1": "min", "min p": "min", "p(C*)": "min", "1 − p(C*)": "min", "ε": "min",
     "λ": "range", "|λ|": "range", "β": "range", "Δ": "range", "1 − Δ/cap": "min",
     "m": "max", "m·δ": "max", "|x − mean|/|end − mean|": "range", "|log q/p| scale": "range",
     "|log p1/p2|": "range", "A": "range", "1 − A": "min", "|a|": "range", "|x|": "range",
@@ -637,8 +637,10 @@ QUANTITIES = [
                        [1e-300, 0.5, 1 - 1e-15]), "n": _N}),
              _kl_estimator),
     Quantity("bestofn.kl_formula",
-             lambda quick: [{"n": n} for n in ([1, 2, 10, 1e3, 1e6, 1e9, 1e12, 1e15],
-                                               [1, 2, 1e15])[quick]], _kl_formula),
+             lambda quick: [{"n": n, **({"n − 1": n - 1} if n < 2 else {})}
+                            for n in ([1 + 1e-12, 1 + 1e-6, 1.01, 1.11, 2, 10, 1e3, 1e6, 1e9,
+                                       1e12, 1e15], [1 + 1e-12, 1.11, 2, 1e15])[quick]],
+             _kl_formula),
     Quantity("tilt.log_tilt", _tilt_grid("λ", [1e-12, 1e-6, 1e-2, 1.0, 1e2, 1e4, 1e8, 1e12,
                                                math.inf], [1e-12, 1e12, math.inf]),
              _log_tilt, logs=frozenset({""})),

@@ -69,8 +69,10 @@ def kl(p, r, n):
 
 
 def formula(n):
-    n = mp.mpf(n)
-    return mp.log(n) - (n - 1) / n
+    """``log n − (n−1)/n``, with digits for its cancellation (``~(n−1)²/2``) as ``n → 1``."""
+    with mp.workdps(max(mp.mp.dps, 2 * _digits(float(n) - 1))):
+        n = mp.mpf(n)
+        return mp.log(n) - (n - 1) / n
 
 
 @_precise

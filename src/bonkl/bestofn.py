@@ -41,9 +41,17 @@ def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
 
 
 def kl_formula(n):
-    """``log n - (n-1)/n``: the formula used across the literature (paper A, "KL divergence")."""
+    """``log n - (n-1)/n``: the formula used across the literature (paper A, "KL divergence").
+
+    For real ``n`` close to 1 it is summed as ``Σ_{k>=2} y^k/k``, ``y = (n-1)/n < 0.1``
+    (``= -log(1-y) - y``), since the two terms cancel to ``~(n-1)²/2``.
+    """
     n = _as_n(n)
-    value = np.log(n) - 1.0 + 1.0 / n
+    y = (n - 1.0) / n
+    series = np.zeros_like(y)
+    for k in range(18, 1, -1):  # y^18/18 < 1e-16 of y²/2 for y < 0.1
+        series = (series + 1.0 / k) * y
+    value = np.where(y < 0.1, series * y, np.log(n) - 1.0 + 1.0 / n)
     return float(value) if n.ndim == 0 else value
 
 
