@@ -153,14 +153,14 @@ class Row:
 
 
 def fmt(x) -> str:
-    """Compact numbers: powers of ten as ``1e-300``, just below 1 as ``1 − 1e-15``."""
+    """Compact numbers: powers of ten as ``1e-300``, close to 1 as ``1 − 1e-15``."""
     if isinstance(x, str):
         return x
     x = float(x)
     if x == 0 or not math.isfinite(x):
         return f"{x:g}"
-    if 0.999 < x < 1:
-        return f"1 − {fmt(1 - x)}"
+    if 0.999 < x < 1.001 and x != 1:
+        return f"1 − {fmt(1 - x)}" if x < 1 else f"1 + {fmt(x - 1)}"
     k = math.log10(abs(x))
     if abs(k - round(k)) < 1e-9 and abs(k) >= 3:
         return f"{'-' if x < 0 else ''}1e{round(k)}"
@@ -209,9 +209,10 @@ HEADERS = ["quantity", "hardest regime tested", "cases", "worst rel. error", "wh
 
 def markdown(rows: list[Row]) -> str:
     """The table, then one line per quantity with a note (why its tolerance is looser)."""
-    table = tabulate([[r.quantity, r.regime, r.cases, f"{r.worst:.1e}", r.where,
-                       f"{r.tolerance:.0e}"] for r in rows], headers=HEADERS,
-                     tablefmt="github", disable_numparse=True)
+    cells = [[r.quantity, r.regime, r.cases, f"{r.worst:.1e}", r.where, f"{r.tolerance:.0e}"]
+             for r in rows]
+    table = tabulate([[str(c).replace("|", "\\|") for c in row] for row in cells],
+                     headers=HEADERS, tablefmt="github", disable_numparse=True)
     notes = dict.fromkeys(f"- {r.quantity.split(' → ')[0]}: {r.note}" for r in rows if r.note)
     return table + ("\n\n" + "\n".join(notes) if notes else "")
 
