@@ -528,8 +528,8 @@ def _rewind_grid(quick):
     for ref in refs:
         p, r = REFERENCES[ref]
         for tau in np.unique(r[p > 0]):
-            accept = float(np.sum(p[r >= tau]))
-            below = float(np.sum(p[r < tau]))
+            below = float(np.sum(p[r < tau]))  # A as 1 − below when that is accurate
+            accept = 1.0 - below if below < 0.5 else float(np.sum(p[r >= tau]))
             cases.append({"ref": ref, "τ": tau, "A": accept, **({"1 − A": below} if below else {})})
     return cases
 
