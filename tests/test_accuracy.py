@@ -1,14 +1,18 @@
-"""Accuracy of bonkl.bestofn against the independent mpmath reference in hard regimes.
+"""Accuracy against independent mpmath references in the hard regimes.
 
-Every quantity must match ``mp_reference`` to a relative error of 1e-10: KL, pmf (entries
-above 1e-300), the expected estimator and the estimator itself, for n from 2 to 1e12
-and masses down to 1e-300.
+First every exact quantity of the library in its hardest regime (the case grids of
+``accuracy_sweep``, shared with ``bench/accuracy.py``, which runs the full grids and prints
+the README's table; here the quick grids, which reach the same extremes), each within its
+stated tolerance. Then bonkl.bestofn over random references: KL, pmf, the expected estimator
+and the estimator itself match ``mp_reference`` to a relative error of 1e-10 (entries below
+1e-300 absolutely), for n from 2 to 1e12 and masses down to 1e-300.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from accuracy_sweep import QUANTITIES, evaluate, regime, relative_error
 from mp_reference import estimator as mp_estimator
 from mp_reference import expected_estimator as mp_expected_estimator
 from mp_reference import kl as mp_kl
@@ -20,17 +24,36 @@ from bonkl.seeding import generator
 
 RTOL = 1e-10
 N_VALUES = [2, 3, 10, 1e3, 1e6, 1e9, 1e12]
-PMF_FLOOR = 1e-300
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES, ids=lambda q: q.name)
+def test_hardest_regime_against_mpmath(quantity):
+    """Every output of every exact quantity within its tolerance over the quick grid."""
+    for row in evaluate(quantity, quick=True):
+        assert row.worst <= row.tolerance, (
+            f"{row.quantity}: relative error {row.worst:.3g} > {row.tolerance:g} at {row.where}")
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES, ids=lambda q: q.name)
+def test_quick_grid_reaches_the_hardest_regime(quantity):
+    """The tests' grid has the full grid's extremes (largest n, smallest mass, ...)."""
+    assert regime(quantity.grid(True)) == regime(quantity.grid(False))
+
+
+def test_relative_error_floors_and_logs():
+    """Relative error; below 1e-300 absolute at 1e-300; logs relative to max(|log|, 1)."""
+    assert relative_error(1.0 + 1e-12, 1.0) == pytest.approx(1e-12, rel=1e-3)
+    assert relative_error(0.0, 1e-310) == pytest.approx(1e-10)
+    assert relative_error([0.5, 2.0], [0.5, 2.2]) == pytest.approx(0.2 / 2.2)
+    assert relative_error(-0.5 + 1e-13, -0.5, log=True) == pytest.approx(1e-13, rel=1e-3)
+    assert relative_error(-np.inf, -np.inf, log=True) == 0.0
+    assert relative_error(np.nan, 1.0) == np.inf
 
 
 def assert_close(got, want, what):
-    """Relative error ≤ RTOL; an exact zero must be matched exactly (to 1e-300)."""
-    want = float(want)
-    if want == 0.0:
-        assert abs(got) <= 1e-300, f"{what}: got {got!r}, want 0"
-    else:
-        err = abs(got - want) / abs(want)
-        assert err <= RTOL, f"{what}: got {got!r}, want {want!r}, relative error {err:.3g}"
+    """Relative error ≤ RTOL (values below 1e-300 absolutely, at 1e-300)."""
+    err = relative_error(got, want)
+    assert err <= RTOL, f"{what}: got {got!r}, want {want!r}, relative error {err:.3g}"
 
 
 def check_reference(p, r, ns=N_VALUES):
@@ -43,13 +66,7 @@ def check_reference(p, r, ns=N_VALUES):
         assert_close(bestofn.kl(p, r, n), mp_kl(p, r, n), f"kl n={n}")
         assert_close(kl[i], mp_kl(p, r, n), f"kl (array n) n={n}")
         assert_close(expected[i], mp_expected_estimator(p, r, n), f"expected estimator n={n}")
-        got = bestofn.pmf(p, r, n)
-        want = mp_pmf(p, r, n)
-        for y, (g, w) in enumerate(zip(got, want, strict=True)):
-            if float(w) > PMF_FLOOR:
-                assert_close(g, w, f"pmf[{y}] n={n}")
-            else:
-                assert g <= 2 * PMF_FLOOR, f"pmf[{y}] n={n}: got {g!r}, want {float(w)!r}"
+        assert_close(bestofn.pmf(p, r, n), mp_pmf(p, r, n), f"pmf n={n}")
         for eps in np.unique(p[p > 0]):
             assert_close(
                 bestofn.kl_estimator(eps, n),

@@ -15,6 +15,7 @@ from scipy import special
 
 from bonkl.divergence import kl_from_logs
 from bonkl.groups import RewardGroups, as_reference, reward_groups
+from bonkl.logspace import log1mexp
 
 _ROWS_PER_BLOCK = 8  # n values handled at once in outcome-sized work arrays
 
@@ -30,30 +31,27 @@ def _scalar_or_array(values: np.ndarray, n: np.ndarray):
     return float(values[0]) if n.ndim == 0 else values.reshape(n.shape + values.shape[1:])
 
 
-def _log1mexp(a: np.ndarray) -> np.ndarray:
-    """``log(1 - e^a)`` for ``a <= 0``, accurate at both ends (Mächler's log1mexp)."""
-    a = np.asarray(a, dtype=float)
-    out = np.empty_like(a)
-    near = a > -np.log(2.0)
-    with np.errstate(divide="ignore"):
-        out[near] = np.log(-np.expm1(a[near]))
-    out[~near] = np.log1p(-np.exp(a[~near]))
-    return out
-
-
 def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
     """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)``, shape ``(len(n), groups)``.
 
     At ``n = 1`` this is ``log p(C)`` exactly (best-of-1 is the reference).
     """
     n = n.reshape(-1, 1)
-    return np.where(n == 1, groups.log_mass, n * groups.log_f + _log1mexp(n * groups.log_ratio))
+    return np.where(n == 1, groups.log_mass, n * groups.log_f + log1mexp(n * groups.log_ratio))
 
 
 def kl_formula(n):
-    """``log n - (n-1)/n``: the formula used across the literature (paper A, "KL divergence")."""
+    """``log n - (n-1)/n``: the formula used across the literature (paper A, "KL divergence").
+
+    For real ``n`` close to 1 it is summed as ``Σ_{k>=2} y^k/k``, ``y = (n-1)/n < 0.1``
+    (``= -log(1-y) - y``), since the two terms cancel to ``~(n-1)²/2``.
+    """
     n = _as_n(n)
-    value = np.log(n) - 1.0 + 1.0 / n
+    y = (n - 1.0) / n
+    series = np.zeros_like(y)
+    for k in range(18, 1, -1):  # y^18/18 < 1e-16 of y²/2 for y < 0.1
+        series = (series + 1.0 / k) * y
+    value = np.where(y < 0.1, series * y, np.log(n) - 1.0 + 1.0 / n)
     return float(value) if n.ndim == 0 else value
 
 
@@ -113,7 +111,7 @@ def _estimator(log_eps: np.ndarray, log_rest: np.ndarray, n: np.ndarray) -> np.n
         bracket = np.log(n) + (n - 1.0) * log_rest - (n - 1.0) / n
         first = np.where(keep > 0, keep * bracket, 0.0)
     gone = -np.expm1(n * log_rest)
-    return first + gone * (_log1mexp(n * log_rest) - log_eps)
+    return first + gone * (log1mexp(n * log_rest) - log_eps)
 
 
 def kl_estimator(eps, n):
@@ -147,7 +145,7 @@ def expected_kl_estimator(p, r, n):
     with np.errstate(divide="ignore"):  # a single outcome: log 0 = -inf is right
         log_rest[dominant] = np.log(np.sum(mass[~dominant]))
     log_mass = np.log(mass)
-    log_mass[dominant] = _log1mexp(log_rest[dominant])
+    log_mass[dominant] = log1mexp(log_rest[dominant])
     flat = n.ravel()
     values = np.empty(flat.size)
     for start in range(0, flat.size, _ROWS_PER_BLOCK):

@@ -13,6 +13,9 @@ For two outcomes ``y1, y2`` with reference masses ``p1, p2`` and rewards ``r1, r
   ``log G_fwd(y1)/G_fwd(y2) = log p1/p2 + log (Λ − r2)/(Λ − r1)``; the two are equally likely
   when ``Λ = Λ* = (p1 r2 − p2 r1)/(p1 − p2)``, and since ``Σ_y β p(y)/(Λ − r(y)) = 1`` the
   crossover is ``β*_fwd = 1 / Σ_y p(y)/(Λ* − r(y))`` (our derivation; needs ``Λ* > max r``).
+
+``log(p1/p2)`` is taken as ``log1p((p1 − p2)/p2)`` when the two masses are within a factor 2
+(``p1 − p2`` is then exact), so a crossover β near two almost equal masses keeps its digits.
 """
 
 from __future__ import annotations
@@ -22,15 +25,23 @@ import numpy as np
 from bonkl.groups import as_reference
 
 
+def log_odds(p1, p2):
+    """``log(p1/p2)`` for masses ``> 0``, elementwise, accurate when ``p1 ≈ p2`` (module doc)."""
+    p1, p2 = np.broadcast_arrays(np.asarray(p1, float), np.asarray(p2, float))
+    close = (p1 <= 2.0 * p2) & (p2 <= 2.0 * p1)
+    with np.errstate(divide="ignore"):
+        return np.where(close, np.log1p((p1 - p2) / p2), np.log(p1) - np.log(p2))
+
+
 def reverse_log_ratio(p1, p2, r1, r2, beta):
     """Prop. 4.1: ``log G_β(y1)/G_β(y2) = log(p1/p2) + (r1 − r2)/β``, elementwise."""
-    return np.log(np.asarray(p1, float) / p2) + (np.asarray(r1, float) - r2) / beta
+    return log_odds(p1, p2) + (np.asarray(r1, float) - r2) / beta
 
 
 def forward_log_ratio(p1, p2, r1, r2, lam):
     """``log G_fwd(y1)/G_fwd(y2) = log(p1/p2) + log((Λ − r2)/(Λ − r1))`` (derived)."""
     r1, r2 = np.asarray(r1, float), np.asarray(r2, float)
-    return np.log(np.asarray(p1, float) / p2) + np.log((lam - r2) / (lam - r1))
+    return log_odds(p1, p2) + np.log((lam - r2) / (lam - r1))
 
 
 def equal_support_ratio(reward_gap, beta):
@@ -45,10 +56,10 @@ def reverse_crossover_beta(p1, p2, r1, r2) -> float:
     (then the better-supported one wins for β above it, the better-rewarded one below).
     """
     p1, p2, r1, r2 = float(p1), float(p2), float(r1), float(r2)
-    if not (p1 > 0 and p2 > 0) or (r2 - r1) * np.log(p1 / p2) <= 0:
+    if not (p1 > 0 and p2 > 0) or np.sign(r2 - r1) * np.sign(p1 - p2) <= 0:
         raise ValueError("a crossover needs one outcome with the higher reward and the other "
                          f"with the higher reference mass; got p=({p1}, {p2}), r=({r1}, {r2})")
-    return (r2 - r1) / np.log(p1 / p2)
+    return float((r2 - r1) / log_odds(p1, p2))
 
 
 def forward_crossover(p, r, i: int, j: int) -> tuple[float, float]:
@@ -57,14 +68,18 @@ def forward_crossover(p, r, i: int, j: int) -> tuple[float, float]:
     ``Λ* = (p_i r_j − p_j r_i)/(p_i − p_j)`` and ``β*_fwd = 1/Σ_y p(y)/(Λ* − r(y))``. Raises
     when no crossover exists (same conditions as :func:`reverse_crossover_beta`, and
     ``Λ* > max r`` on the support, which holds when ``y_i, y_j`` include a top outcome).
+    Computed as ``Λ* − r(y) = (r_k − r(y)) + p_k·D`` with ``D = (r_j − r_i)/(p_i − p_j) > 0``
+    and ``k`` the better rewarded of the two: non-negative terms, no cancellation.
     """
     p, r = as_reference(p, r)
     reverse_crossover_beta(p[i], p[j], r[i], r[j])  # same existence conditions
-    lam = (p[i] * r[j] - p[j] * r[i]) / (p[i] - p[j])
+    k = i if r[i] > r[j] else j
+    shift = p[k] * (r[j] - r[i]) / (p[i] - p[j])  # Λ* − r_k
     support = p > 0
-    if not lam > np.max(r[support]):
-        raise ValueError(f"no forward-KL crossover: Λ* = {lam!r} is not above max r")
-    return float(1.0 / np.sum(p[support] / (lam - r[support]))), float(lam)
+    gaps = (r[k] - r[support]) + shift
+    if not np.all(gaps > 0):
+        raise ValueError(f"no forward-KL crossover: Λ* = {r[k] + shift!r} is not above max r")
+    return float(1.0 / np.sum(p[support] / gaps)), float(r[k] + shift)
 
 
 def bisect_crossover(log_ratio_at, low: float, high: float, steps: int = 200) -> float:

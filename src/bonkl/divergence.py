@@ -15,6 +15,14 @@ _SERIES_RADIUS = 0.1  # |ℓ| below which a term uses its Taylor series
 _SERIES = [(k - 1) / special.factorial(k) for k in range(14, 1, -1)]  # (k-1)/k!, k = 14..2
 
 
+def _series(x: np.ndarray) -> np.ndarray:
+    """``e^x x − e^x + 1 = Σ_{k>=2} (k−1) x^k / k!`` for ``|x| < 0.1`` (Horner)."""
+    out = np.zeros_like(x)
+    for coefficient in _SERIES:
+        out = (out + coefficient) * x
+    return out * x
+
+
 def kl_terms(log_q: np.ndarray, log_p: np.ndarray) -> np.ndarray:
     """The non-negative terms ``q ℓ − q + p`` of ``KL(q ‖ p)``, elementwise (broadcasting).
 
@@ -28,11 +36,23 @@ def kl_terms(log_q: np.ndarray, log_p: np.ndarray) -> np.ndarray:
         ell = log_q - log_p
         terms = np.where(q > 0, q * ell, 0.0) - q + p
     near = np.abs(ell) < _SERIES_RADIUS
-    x = ell[near]
-    series = np.zeros_like(x)
-    for coefficient in _SERIES:
-        series = (series + coefficient) * x
-    terms[near] = p[near] * series * x
+    terms[near] = p[near] * _series(ell[near])
+    return terms
+
+
+def log_ratio_terms(log_ratio: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The terms ``p·(e^ℓ ℓ − e^ℓ + 1)`` of ``KL(q ‖ p)`` from ``ℓ = log q/p`` and ``p``.
+
+    For a caller that has ``ℓ`` more accurately than as a difference of two logs (a tilt:
+    ``ℓ = λ r − Λ(λ)``, whose two logs would each carry a rounding error of
+    ``ε·|log p|``). ``ℓ = -inf`` (``q = 0``) gives ``p``; ``p = 0`` gives 0.
+    """
+    ell, p = np.broadcast_arrays(np.asarray(log_ratio, float), np.asarray(p, float))
+    ratio = np.exp(ell)
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.where(p > 0, p * np.where(ratio > 0, ratio * ell - ratio + 1.0, 1.0), 0.0)
+    near = np.abs(ell) < _SERIES_RADIUS
+    terms[near] = p[near] * _series(ell[near])
     return terms
 
 

@@ -57,13 +57,26 @@ def anchor(rewards, ref_logp, tau) -> int | None:
 
 def augment(rewards, ref_logp, beta, tau) -> np.ndarray:
     """Algorithm 1's rewards ``R̄`` for one batch; a batch with no good sample is unchanged."""
+    offsets, anchor_reward, good = _augmented_offsets(rewards, ref_logp, beta, tau)
+    out = np.array(rewards, dtype=float)
+    out[good] = anchor_reward + offsets[good]
+    return out
+
+
+def _augmented_offsets(rewards, ref_logp, beta, tau):
+    """``(R̄ − c, c, good)`` of Algorithm 1, ``c = R(z)`` (0 and no good sample without one).
+
+    The offsets ``β log(π_ref(z)/π_ref(y))`` of the good samples keep their relative
+    precision, which ``R̄`` itself (``R(z)`` plus a small bonus, at small β) does not.
+    """
     beta = _beta(beta)
     rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
     z = anchor(rewards, ref_logp, tau)
-    out = rewards.copy()
-    if z is not None:
-        out[good] = rewards[z] + beta * (ref_logp[z] - ref_logp[good])
-    return out
+    if z is None:
+        return rewards.copy(), 0.0, good
+    offsets = rewards - rewards[z]
+    offsets[good] = beta * (ref_logp[z] - ref_logp[good])
+    return offsets, float(rewards[z]), good
 
 
 def anchor_reference(rewards, ref_logp, tau) -> tuple[np.ndarray, np.ndarray]:
@@ -84,21 +97,24 @@ def _beta(beta) -> float:
 
 
 def _problem(p, r, beta, tau, algorithm):
-    """``(q, R, β_eff)``: the (normalised reference, reward, coefficient) an algorithm induces."""
+    """``(q, R − c, β_eff, c)``: the (normalised reference, reward less a constant, coefficient)
+    an algorithm induces; the constant ``c`` (``R(z)`` for Algorithm 1, else 0) changes
+    neither target, only the forward target's ``Λ`` by ``c``."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm {algorithm!r} not in {ALGORITHMS}")
     p, r = as_reference(p, r)
     beta = _beta(beta)
     if algorithm == "vanilla":
-        return p, r, beta
+        return p, r, beta, 0.0
     if np.any(p == 0):
         raise ValueError("MARA's exact targets need p > 0 on every outcome")
     log_p = np.log(p)
     if algorithm == "algorithm_1":
-        return p, augment(r, log_p, beta, tau), beta
+        offsets, anchor_reward, _ = _augmented_offsets(r, log_p, beta, tau)
+        return p, offsets, beta, anchor_reward
     rewards, log_tilde = anchor_reference(r, log_p, tau)
     total = float(np.sum(np.exp(log_tilde)))
-    return np.exp(log_tilde - np.log(total)), rewards, beta * total
+    return np.exp(log_tilde - np.log(total)), rewards, beta * total, 0.0
 
 
 def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.ndarray:
@@ -106,11 +122,12 @@ def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.nd
 
     ``τ`` is ignored by ``vanilla``. Finite in logs for any ``beta > 0``.
     """
-    q, rewards, _ = _problem(p, r, beta, tau, algorithm)
+    q, rewards, _, _ = _problem(p, r, beta, tau, algorithm)
     return tilt.log_tilt(q, rewards, 1.0 / _beta(beta))
 
 
 def forward_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> tuple[np.ndarray, float]:
     """``(target, Λ)``: the forward-KL target that ``algorithm`` induces (see module doc)."""
-    q, rewards, beta_eff = _problem(p, r, beta, tau, algorithm)
-    return tilt.forward_kl_target(q, rewards, beta_eff)
+    q, rewards, beta_eff, shift = _problem(p, r, beta, tau, algorithm)
+    target, lam = tilt.forward_kl_target(q, rewards, beta_eff)
+    return target, lam + shift

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import fft, optimize, special
 
 from bonkl.groups import as_reference
+from bonkl.logspace import log1mexp
 from bonkl.tilt import cgf, kl_cap, kl_constrained, log_tilt
 
 FFT_RESOLUTION = 1e-11  # φ(s) below this fraction of its peak is FFT noise
@@ -174,7 +175,7 @@ def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, ...]:
     log_ns = np.r_[np.logaddexp.accumulate(log_np[::-1])[::-1][1:], -np.inf]  # log N·S(s)
     log_s = log_ns - m_delta
     with np.errstate(divide="ignore", over="ignore"):
-        log_f = np.log1p(-np.exp(np.minimum(log_s, 0.0)))
+        log_f = log1mexp(np.minimum(log_s, 0.0))
         if law.log_p_below is not None:  # the whole support: F from below where S >= 1/2
             log_below = np.logaddexp.accumulate(np.r_[law.log_p_below, log_np[:-1]] - m_delta)
             log_f_below = np.logaddexp(log_below, log_np - m_delta)
@@ -186,7 +187,7 @@ def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, ...]:
             m_delta + np.log(-np.minimum(log_f, -1e-300)),
         )
         if law.log_p_below is None:  # window: F(s−1) from the tail S(s−1) = S(s) + p(s)
-            log_f_prev = np.log1p(-np.exp(np.minimum(np.logaddexp(log_s, log_np - m_delta), 0)))
+            log_f_prev = log1mexp(np.minimum(np.logaddexp(log_s, log_np - m_delta), 0.0))
         else:
             log_f_prev = np.r_[law.log_p_below, log_f[:-1]]
         log_x = log_np - m_delta - log_f  # log p(s)/F(s)
@@ -196,7 +197,7 @@ def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, ...]:
             log_np - log_f + _log_neg_log1p_over(np.exp(np.minimum(log_x, _HALF))),
             m_delta + np.log(np.maximum(log_f - log_f_prev, 0.0)),
         )
-        log_top = np.log(-np.expm1(-np.exp(log_neg_log_ratio)))  # log(1 − (F⁻/F)^N)
+        log_top = log1mexp(-np.exp(log_neg_log_ratio))  # log(1 − (F⁻/F)^N)
         log_pi = -np.exp(log_neg_log_f) + log_top
         neg_log_top = np.where(log_neg_log_ratio < -30, -log_neg_log_ratio, -log_top)  # x/2 off
         log_neg_log_pi = np.logaddexp(log_neg_log_f, np.log(neg_log_top))

@@ -7,7 +7,11 @@
 - Forward-KL target (paper C): ``G_fwd(y) = β·p(y)/(Λ − r(y))``, ``Σ_y G_fwd(y) = 1``.
 
 Everything is computed with rewards shifted to ``r − max r <= 0``, so ``e^{λ(r − max r)}``
-never overflows, for λ up to ``inf`` (the tilt's limit ``p(· | C*)``).
+never overflows, for λ up to ``inf`` (the tilt's limit ``p(· | C*)``). Small tilts keep their
+relative precision: ``log E_p e^{λ(r − max r)}`` is taken as ``log1p(E_p expm1(·))``
+(:func:`bonkl.logspace.log_mean_exp`) and ``KL(φ_λ ‖ p)`` is summed from
+``ℓ = log φ_λ/p = λ(r − max r) − log E_p e^{λ(r − max r)}`` itself, never as a difference of
+two logs.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from bonkl.divergence import kl_from_logs
+from bonkl.divergence import log_ratio_terms
 from bonkl.groups import as_reference
+from bonkl.logspace import log_mean_exp
 
 _ROOT_RTOL = 4 * np.finfo(float).eps  # the tightest relative tolerance brentq accepts
-_SMALL_DELTA = 1e-20  # below: λ from KL ≈ λ²Var/2 (the KL itself is below rounding noise)
-_SATURATED = 800.0  # λ·(gap below the top reward) past which e^{-λ·gap} underflows
+_SMALL_DELTA = 1e-40  # below: λ from KL ≈ λ²Var/2, whose relative error O(λ) is below 1e-19
 
 
 def _top(p: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray]:
@@ -35,41 +39,90 @@ def log_tilt(p, r, lam):
     ``lam`` is a scalar ``>= 0``. Outcomes with ``p = 0`` get ``-inf``.
     """
     p, r = as_reference(p, r)
-    lam = float(lam)
-    if not lam >= 0:
-        raise ValueError(f"lam must be >= 0, got {lam!r}")
+    lam = _tilt_lam(lam)
     r_max, top = _top(p, r)
     with np.errstate(divide="ignore"):
         log_p = np.log(p)
     if np.isinf(lam):
         return np.where(top, log_p - special.logsumexp(log_p[top]), -np.inf)
-    exponent = log_p + lam * (r - r_max)
+    exponent = log_p + lam * (r - r_max)  # normalised by its own log-sum-exp: sums to 1
     return exponent - special.logsumexp(exponent)
 
 
+def _tilt_lam(lam) -> float:
+    lam = float(lam)
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam!r}")
+    return lam
+
+
+def _log_ratio(p: np.ndarray, r: np.ndarray, lam: float) -> np.ndarray:
+    """``log φ_λ/p = λ(r − max r) − log E_p e^{λ(r − max r)}`` for finite ``lam >= 0``."""
+    shifted = lam * (r - _top(p, r)[0])
+    return shifted - log_mean_exp(p, shifted)
+
+
 def cgf(p, r, lam) -> float:
-    """``Λ(λ) = log E_p e^{λ r}`` (paper B), for finite ``lam`` of any sign."""
+    """``Λ(λ) = log E_p e^{λ r}`` (paper B), for finite ``lam`` of any sign.
+
+    Unshifted where every ``|λ r| <= 1`` (then a small ``Λ`` keeps its relative precision),
+    else with ``r`` shifted by its largest (``λ >= 0``) or smallest value, so nothing overflows.
+    """
     p, r = as_reference(p, r)
     support = p > 0
+    lam = float(lam)
+    if np.all(np.abs(lam * r[support]) <= 1.0):
+        return log_mean_exp(p, lam * r)
     shift = np.max(r[support]) if lam >= 0 else np.min(r[support])
-    return float(lam * shift + special.logsumexp(np.log(p[support]) + lam * (r[support] - shift)))
+    return float(lam * shift + log_mean_exp(p, lam * (r - shift)))
 
 
 def tilt_kl(p, r, lam) -> float:
-    """``KL(φ_λ ‖ p)`` in nats, as a sum of non-negative terms (no cancellation at small λ)."""
+    """``KL(φ_λ ‖ p)`` in nats, summed from ``ℓ = log φ_λ/p`` as non-negative terms.
+
+    Relative precision holds down to the smallest λ (``KL ≈ λ² Var/2``); ``lam = inf`` gives
+    ``log 1/p(C*)``.
+    """
     p, r = as_reference(p, r)
-    with np.errstate(divide="ignore"):
-        return float(kl_from_logs(log_tilt(p, r, lam), np.log(p)))
+    lam = _tilt_lam(lam)
+    if np.isinf(lam):
+        return _cap(p, r)
+    return float(np.sum(log_ratio_terms(_log_ratio(p, r, lam), p)))
 
 
 def kl_cap(p, r) -> float:
-    """``log 1/p(C*)``: the largest KL a tilt reaches (paper B)."""
+    """``log 1/p(C*)``: the largest KL a tilt reaches (paper B).
+
+    From ``−log1p(−p(outside C*))`` when ``p(C*) > 1/2``, so a cap near 0 keeps its digits.
+    """
     return _cap(*as_reference(p, r))
 
 
 def _cap(p: np.ndarray, r: np.ndarray) -> float:
     _, top = _top(p, r)
-    return float(-np.log(np.sum(p[top])))
+    mass = np.sum(p[top])
+    if mass > 0.5:
+        return float(-np.log1p(-np.sum(p[~top])))
+    return float(-np.log(mass))
+
+
+def _log_cap_deficit(p: np.ndarray, r: np.ndarray, lam: float) -> float:
+    """``log(log 1/p(C*) − KL(φ_λ ‖ p))`` for finite ``lam > 0``, without cancellation.
+
+    With ``g = max r − r`` and ``w = Σ_{y ∉ C*} p e^{−λ g} / p(C*)``:
+    ``KL(φ_λ ‖ p) = −λ E_φ g − log p(C*) − log1p(w)``, so the deficit is the sum of two
+    non-negative terms ``log1p(w) + λ E_φ g``, with
+    ``E_φ g = Σ_{y ∉ C*} p e^{−λ g} g / (p(C*)(1 + w))``; kept in logs, it keeps its relative
+    precision as ``KL → log 1/p(C*)``.
+    """
+    r_max, top = _top(p, r)
+    off = (p > 0) & ~top
+    gap = r_max - r[off]
+    log_terms = np.log(p[off]) - lam * gap - np.log(np.sum(p[top]))  # log of w's terms
+    log_w = special.logsumexp(log_terms)
+    log_log1p_w = log_w if log_w < -40.0 else np.log(np.log1p(np.exp(log_w)))
+    log_mean_gap = special.logsumexp(log_terms, b=gap) - np.log1p(np.exp(log_w))
+    return float(np.logaddexp(log_log1p_w, np.log(lam) + log_mean_gap))
 
 
 def kl_constrained(p, r, delta):
@@ -77,9 +130,13 @@ def kl_constrained(p, r, delta):
 
     ``λ`` solves ``KL(φ_λ ‖ p) = Δ`` by Brent's method on ``log λ`` (the KL rises
     monotonically from 0 to the cap ``log 1/p(C*)``), so ``KL(φ_Δ ‖ p)`` matches ``Δ`` to
-    about 1e-15 relative. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap, or so
-    close below it that the tilt equals ``p(· | C*)`` in doubles, gives ``(p(· | C*), inf)``;
-    ``Δ < 1e-20`` takes ``λ = sqrt(2Δ/Var_p r)``, exact to relative ``O(λ)``.
+    about 1e-15 relative. Above half the cap the root is taken on the deficit
+    ``cap − KL(φ_λ ‖ p)`` against ``cap − Δ`` (:func:`_log_cap_deficit`), which keeps its
+    relative precision as Δ nears the cap; there the answer is ill-conditioned all the same:
+    ``λ`` and the masses off ``C*`` move by a relative ``~ε·Δ/(cap − Δ)`` when Δ or the cap
+    move by one rounding. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap gives
+    ``(p(· | C*), inf)``; ``Δ < 1e-40`` takes ``λ = sqrt(2Δ/Var_p r)``, exact to relative
+    ``O(λ)``.
     """
     p, r = as_reference(p, r)
     delta = float(delta)
@@ -87,25 +144,25 @@ def kl_constrained(p, r, delta):
         raise ValueError(f"delta must be finite and >= 0, got {delta!r}")
     if delta == 0:
         return p.copy(), 0.0
-    if delta >= _cap(p, r):
+    cap = _cap(p, r)
+    if delta >= cap:
         return np.exp(log_tilt(p, r, np.inf)), np.inf
     support = p > 0
-    if delta < _SMALL_DELTA:  # KL = λ²·Var/2·(1 + O(λ)): first order, exact to ~1e-10
+    if delta < _SMALL_DELTA:  # KL = λ²·Var/2·(1 + O(λ)): first order
         mean = p[support] @ r[support]
         lam = float(np.sqrt(2.0 * delta / (p[support] @ (r[support] - mean) ** 2)))
         return np.exp(log_tilt(p, r, lam)), lam
 
-    def excess(log_lam: float) -> float:
+    def excess(log_lam: float) -> float:  # increasing in log λ
+        if delta > cap / 2:
+            return np.log(cap - delta) - _log_cap_deficit(p, r, np.exp(log_lam))
         return np.log(tilt_kl(p, r, np.exp(log_lam))) - np.log(delta)
 
-    rewards = np.unique(r[support])
-    spread, gap = rewards[-1] - rewards[0], rewards[-1] - rewards[-2]
+    spread = np.ptp(r[support])
     low = high = np.log(np.sqrt(2.0 * delta) / spread)  # KL ≈ λ²·Var/2 <= (λ·spread)²/2
     while excess(low) > 0:
         low -= 2.0
     while excess(high) < 0:
-        if np.exp(high) * gap > _SATURATED:  # φ_λ is p(·|C*) to double precision:
-            return np.exp(log_tilt(p, r, np.inf)), np.inf  # Δ is the cap up to rounding
         high += 2.0
     log_lam = optimize.brentq(excess, low, high, xtol=1e-300, rtol=_ROOT_RTOL, maxiter=500)
     lam = float(np.exp(log_lam))
@@ -127,9 +184,11 @@ def reverse_kl_target(p, r, beta):
 def forward_kl_target(p, r, beta):
     """``(G_fwd, Λ)`` of ``max E_π r − β KL(p ‖ π)`` (paper C): ``G_fwd = β p/(Λ − r)``.
 
-    ``Λ`` solves ``Σ_y β p(y)/(Λ − r(y)) = 1``: with ``u = Λ − max r`` the left side falls
-    strictly on ``u > 0`` and the root lies in ``[β p(C*), β]`` (digest, "derived"), where
-    Brent's method finds ``u`` to machine precision for any ``beta > 0``.
+    ``Λ`` solves ``Σ_y β p(y)/(Λ − r(y)) = 1``: with ``s = (Λ − max r)/β`` this reads
+    ``Σ_y p(y)/(s + (max r − r(y))/β) = 1``, whose left side falls strictly in ``s > 0``, with
+    the root in ``[p(C*), 1]`` (digest, "derived"). Brent's method on ``log s`` then one
+    Newton step find ``s`` to machine precision for any ``beta > 0``, also when ``β p(C*)``
+    is far below the double range; ``G_fwd = p/(s + (max r − r)/β)``.
 
     Off the support: if an outcome with ``p = 0`` has a reward ``r_off`` above the root's
     ``Λ``, the optimum (by the KKT conditions) is ``Λ = r_off``, ``β p/(r_off − r)`` on the
@@ -142,29 +201,33 @@ def forward_kl_target(p, r, beta):
         raise ValueError(f"beta must be finite and > 0, got {beta!r}")
     r_max, top = _top(p, r)
     support = p > 0
-    gap = r_max - r[support]
-    weight = beta * p[support]
+    mass = p[support]
+    with np.errstate(over="ignore"):
+        scaled_gap = (r_max - r[support]) / beta
 
-    def excess(u: float) -> float:
-        return float(np.sum(weight / (u + gap))) - 1.0
+    def excess(s: float) -> float:
+        return float(np.sum(mass / (s + scaled_gap))) - 1.0
 
-    low, high = beta * float(np.sum(p[top])), beta
-    if excess(low) <= 0:  # rounding at the bracket's ends (one reward group: u = β exactly)
-        u = low
+    low, high = float(np.sum(p[top])), 1.0
+    if excess(low) <= 0:  # rounding at the bracket's ends (one reward group: s = 1 exactly)
+        s = low
     elif excess(high) >= 0:
-        u = high
+        s = high
     else:
-        u = optimize.brentq(excess, low, high, xtol=1e-300, rtol=_ROOT_RTOL, maxiter=500)
-    lam = r_max + u
+        s = np.exp(optimize.brentq(lambda t: excess(np.exp(t)), np.log(low), 0.0,
+                                   xtol=_ROOT_RTOL, rtol=_ROOT_RTOL, maxiter=500))
+        terms = mass / (s + scaled_gap)  # Newton: brentq's tolerance on log s is absolute
+        s = float(np.clip(s + (terms.sum() - 1.0) / np.sum(terms / (s + scaled_gap)), low, high))
+    lam = r_max + beta * s
     target = np.zeros_like(p)
     off = ~support
     if np.any(off) and np.max(r[off]) > lam:
         lam = float(np.max(r[off]))
-        target[support] = weight / (lam - r[support])
+        target[support] = beta * mass / (lam - r[support])
         best_off = off & (r == lam)
         target[best_off] = (1.0 - target.sum()) / np.count_nonzero(best_off)
         return target, lam
-    target[support] = weight / (u + gap)
+    target[support] = mass / (s + scaled_gap)
     return target / target.sum(), float(lam)
 
 
@@ -173,14 +236,17 @@ def cgf_derivatives(p, r, lam, orders: int = 4) -> np.ndarray:
 
     ``Λ'`` is the mean, ``Λ''`` the variance, ``Λ'''`` the third central moment and
     ``Λ''''`` the fourth central moment minus three times the squared variance (paper B,
-    "Large deviations"). The moments are taken about the mean of ``φ_λ``, so nothing
-    cancels beyond the ``μ₄ − 3μ₂²`` of the fourth cumulant. ``lam`` may be ``inf``.
+    "Large deviations"). The moments are taken about the mean of ``φ_λ``, found as an offset
+    from φ's likeliest reward (so rewards close to each other, e.g. 1000 and 1000 − 1e-6 under
+    a large λ, keep their exact differences), and nothing cancels beyond the ``μ₄ − 3μ₂²`` of
+    the fourth cumulant. ``lam`` may be ``inf``.
     """
     if not 1 <= orders <= 4:
         raise ValueError(f"orders must be in 1..4, got {orders!r}")
     p, r = as_reference(p, r)
     phi = np.exp(log_tilt(p, r, lam))
-    mean = float(np.sum(phi * r))
-    centred = r - mean
+    mode = float(r[np.argmax(phi)])
+    offset = float(np.sum(phi * (r - mode)))
+    centred = np.where(phi > 0, (r - mode) - offset, 0.0)
     mu2, mu3, mu4 = (float(np.sum(phi * centred**k)) for k in (2, 3, 4))
-    return np.array([mean, mu2, mu3, mu4 - 3.0 * mu2 * mu2][:orders])
+    return np.array([mode + offset, mu2, mu3, mu4 - 3.0 * mu2 * mu2][:orders])
