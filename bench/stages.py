@@ -10,9 +10,10 @@ or ``NA`` when not measured) among others. A rule's stage is the rules file that
 the Snakefile includes them.
 
 Prints one markdown table, a row per stage (``--by rule``: per rule), with the jobs, their
-summed wall time, the longest job and the peak ``max_rss``, then a total row; files that
-match no rule are named below it. Summed job time is not the run's wall time: jobs run side
-by side, and on a busy machine each one's time includes waiting for a core.
+summed wall time and CPU time, the longest job and the peak ``max_rss``, then a total row;
+files that match no rule are named below it. Summed job time is not the run's wall time:
+jobs run side by side, and on a busy machine each one's time includes waiting for a core
+(the CPU time does not).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import pandas as pd
 from tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADERS = ["jobs", "summed job wall time [s]", "longest job [s]", "peak max_rss [MB]"]
+HEADERS = ["jobs", "summed job wall time [s]", "summed CPU time [s]", "longest job [s]",
+           "peak max_rss [MB]"]
 
 _NAMED = re.compile(r"^\s*(?:rule|checkpoint)\s+(\w+)\s*:")
 _UNNAMED = re.compile(r"^\s*(?:rule|checkpoint)\s*:")
@@ -89,17 +91,20 @@ class Job:
     rule: str
     path: Path
     seconds: float  # summed over the file's rows (one per repeat)
+    cpu_seconds: float  # CPU time (user + system), summed likewise
     max_rss: float  # MB, NaN when not measured
 
 
 def read_job(path: Path, rule: str) -> Job:
-    """One benchmark file: its wall time ``s`` and peak ``max_rss`` (``-``/``NA``: missing)."""
+    """One benchmark file: wall time ``s``, ``cpu_time`` and peak ``max_rss`` (``-``/``NA``:
+    missing)."""
     table = pd.read_csv(path, sep="\t", na_values=["-", "NA"])
-    missing = {"s", "max_rss"} - set(table.columns)
+    missing = {"s", "cpu_time", "max_rss"} - set(table.columns)
     if missing or table.empty:
         raise ValueError(f"{path}: not a Snakemake benchmark file (needs rows and the columns "
-                         f"s and max_rss; missing {sorted(missing)})")
-    return Job(rule, path, float(table["s"].sum()), float(table["max_rss"].max()))
+                         f"s, cpu_time and max_rss; missing {sorted(missing)})")
+    return Job(rule, path, float(table["s"].sum()), float(table["cpu_time"].sum()),
+               float(table["max_rss"].max()))
 
 
 def collect(directory: Path, patterns) -> tuple[list[tuple[Job, str]], list[Path]]:
@@ -117,7 +122,7 @@ def collect(directory: Path, patterns) -> tuple[list[tuple[Job, str]], list[Path
 
 
 def summarize(jobs: list[tuple[Job, str]], key: str, order: list[str]) -> list[list]:
-    """Rows ``[key, jobs, summed s, longest s, peak MB]`` grouped by ``stage`` or ``rule``."""
+    """Rows ``[key, jobs, summed s, summed CPU s, longest s, peak MB]`` by ``stage`` or ``rule``."""
     groups: dict[str, list[Job]] = {}
     for job, stage in jobs:
         groups.setdefault(stage if key == "stage" else job.rule, []).append(job)
@@ -128,8 +133,8 @@ def summarize(jobs: list[tuple[Job, str]], key: str, order: list[str]) -> list[l
 
 def _totals(jobs: list[Job]) -> list:
     rss = [j.max_rss for j in jobs if not math.isnan(j.max_rss)]
-    return [len(jobs), sum(j.seconds for j in jobs), max(j.seconds for j in jobs),
-            max(rss) if rss else None]
+    return [len(jobs), sum(j.seconds for j in jobs), sum(j.cpu_seconds for j in jobs),
+            max(j.seconds for j in jobs), max(rss) if rss else None]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             order.index(stage_of(r, patterns)), r))
     rows = summarize(jobs, args.by, order)
     print(tabulate(rows, headers=[args.by, *HEADERS], tablefmt="github",
-                   floatfmt=("", "", ".1f", ".1f", ".0f"), missingval="—"))
+                   floatfmt=("", "", ".1f", ".1f", ".1f", ".0f"), missingval="—"))
     if unknown:
         print("\nmatched no rule of " + str(args.rules) + ": "
               + ", ".join(str(p.relative_to(args.directory)) for p in unknown))

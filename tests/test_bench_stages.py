@@ -65,11 +65,12 @@ def test_jobs_summed_per_stage_and_rule(workflow):
     jobs, unknown = stages.collect(workflow / "benchmarks", patterns)
     assert sorted(p.name for p in unknown) == ["notes.txt", "test"]
     by_stage = stages.summarize(jobs, "stage", ["plots", "prepare"])
-    assert by_stage == [["plots", 2, 5.0, 4.0, 300.0], ["prepare", 3, 7.25, 3.25, 120.0],
-                        ["total", 5, 12.25, 4.0, 300.0]]
+    assert by_stage == [["plots", 2, 5.0, 2.0, 4.0, 300.0],
+                        ["prepare", 3, 7.25, 4.0, 3.25, 120.0],
+                        ["total", 5, 12.25, 6.0, 4.0, 300.0]]
     by_rule = {row[0]: row[1:] for row in stages.summarize(jobs, "rule", [])}
-    assert by_rule["alpha"] == [1, 2.0, 2.0, 120.0]  # repeats of one job add up
-    assert by_rule["figure_two"][3] is None  # no max_rss measured
+    assert by_rule["alpha"] == [1, 2.0, 2.0, 2.0, 120.0]  # repeats of one job add up
+    assert by_rule["figure_two"][4] is None  # no max_rss measured
     assert math.isnan(stages.read_job(workflow / "benchmarks" / "figure_two.tsv",
                                       "figure_two").max_rss)
 
@@ -79,9 +80,9 @@ def test_markdown_output(workflow, capsys):
                         "--rules", str(workflow / "workflow" / "rules")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].replace(" ", "") == \
-        "|stage|jobs|summedjobwalltime[s]|longestjob[s]|peakmax_rss[MB]|"
-    assert out[2].replace(" ", "") == "|plots|2|5.0|4.0|300|"
-    assert out[4].replace(" ", "") == "|total|5|12.2|4.0|300|"
+        "|stage|jobs|summedjobwalltime[s]|summedCPUtime[s]|longestjob[s]|peakmax_rss[MB]|"
+    assert out[2].replace(" ", "") == "|plots|2|5.0|2.0|4.0|300|"
+    assert out[4].replace(" ", "") == "|total|5|12.2|6.0|4.0|300|"
     assert out[-1].endswith("notes.txt, test")
 
 
