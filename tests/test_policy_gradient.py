@@ -26,7 +26,7 @@ from bonkl.policy_gradient import (
     train,
 )
 from bonkl.policy_gradient_study import margins, run_row, summary_table, target_rows
-from bonkl.rl_metrics import evaluate, mode_shares
+from bonkl.rl_metrics import METRICS, evaluate, mode_shares
 from bonkl.rl_tasks import TaskSpecError, build_task, pretrain_reference
 from bonkl.seeding import generator
 
@@ -159,6 +159,7 @@ def test_metrics_by_hand(task):
     log_pi = np.log(pi)
     got = evaluate(task, log_pi, log_pi, log_pi, coverage_share=0.25)
     h = -(2 / 3 * np.log(2 / 3) + 1 / 3 * np.log(1 / 3))
+    assert tuple(got) == METRICS
     assert got["mean_reward"] == pytest.approx(0.9) and got["validity"] == pytest.approx(0.9)
     assert got["valid_entropy"] == pytest.approx(h)
     assert got["valid_entropy_normalized"] == pytest.approx(h / np.log(2))

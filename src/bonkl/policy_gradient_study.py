@@ -25,7 +25,6 @@ from bonkl.policy_gradient import log_exact_target
 from bonkl.rl_metrics import evaluate
 from bonkl.rl_tasks import Task
 
-RUN_LABELS = ["regularizer", "method", "beta", "seed"]
 EVIDENCE = "figures/policy_gradient_pareto.png"
 ANALOGUE = ("in our NumPy analogue of the paper's LLM '1 or 2' runs (a tabular "
             "autoregressive policy, sampled RLOO policy gradient)")
