@@ -135,16 +135,23 @@ def pow10(x: float) -> str:
     return f"10^{int(round(k))}" if x >= 100 and float(k).is_integer() else f"{x:g}"
 
 
-def kernel_kl(outcomes: int, repeats: int) -> list[list]:
-    """Kernel 1: exact KL over a 64-point n grid, ours in one call vs a per-n loop."""
+def exact_over_n_grid(name: str, ours, naive, outcomes: int, repeats: int,
+                      note: str = "") -> list[list]:
+    """An exact quantity over a 64-point n grid: ``ours(p, r, n)`` in one call vs ``naive``'s
+    per-n loop, on a ``outcomes``-outcome reference; the note gives the max abs difference."""
     p, r = reference(outcomes, seed=1)
     n_grid = log_grid(64, 10**6)
-    t_ours, ours = best_time(lambda: bestofn.kl(p, r, n_grid), repeats)
-    t_base, base = best_time(lambda: naive_kl(p, r, n_grid), repeats)
-    diff = float(np.max(np.abs(ours - base)))
+    t_ours, got = best_time(lambda: ours(p, r, n_grid), repeats)
+    t_base, base = best_time(lambda: naive(p, r, n_grid), repeats)
+    diff = float(np.max(np.abs(got - base)))
     size = f"|Y|={pow10(outcomes)}, 64 n in [1, 10^6]"
-    note = f"max|ours-base|={diff:.1e} (the naive F^n - F⁻^n loses digits as F -> 1)"
-    return [["kl", size, t_ours, t_base, t_base / t_ours, note]]
+    return [[name, size, t_ours, t_base, t_base / t_ours, f"max|ours-base|={diff:.1e}{note}"]]
+
+
+def kernel_kl(outcomes: int, repeats: int) -> list[list]:
+    """Kernel 1: exact KL over a 64-point n grid, ours in one call vs a per-n loop."""
+    return exact_over_n_grid("kl", bestofn.kl, naive_kl, outcomes, repeats,
+                             " (the naive F^n - F⁻^n loses digits as F -> 1)")
 
 
 def kernel_sample(outcomes: int, draws: int, base_draws: int, repeats: int) -> list[list]:
@@ -195,13 +202,7 @@ def kernel_memoryless(repeats: int) -> list[list]:
 
 def kernel_win_rate(outcomes: int, repeats: int) -> list[list]:
     """Kernel 4: exact win rate over a 64-point n grid, ours in one call vs a per-n loop."""
-    p, r = reference(outcomes, seed=1)
-    n_grid = log_grid(64, 10**6)
-    t_ours, ours = best_time(lambda: bestofn.win_rate(p, r, n_grid), repeats)
-    t_base, base = best_time(lambda: naive_win_rate(p, r, n_grid), repeats)
-    diff = float(np.max(np.abs(ours - base)))
-    size = f"|Y|={pow10(outcomes)}, 64 n in [1, 10^6]"
-    return [["win_rate", size, t_ours, t_base, t_base / t_ours, f"max|ours-base|={diff:.1e}"]]
+    return exact_over_n_grid("win_rate", bestofn.win_rate, naive_win_rate, outcomes, repeats)
 
 
 def kernel_sampled_win_rate(outcomes: int, pairs: int, base_pairs: int) -> list[list]:
