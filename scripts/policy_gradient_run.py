@@ -15,9 +15,10 @@ def main(sm, log):
     training = Training(coverage_share=p.coverage_share, tau_percentile=percentile,
                         **p.training)
     rng = generator(p.seed, "policy_gradient", w.task, w.regularizer, w.method, w.beta, w.seed)
-    curve, logits = train(task, reference, w.regularizer, w.method, p.beta, training, rng)
     log_ref = task.space.log_probs(reference)
     log_target = log_exact_target(task, log_ref, w.regularizer, w.method, p.beta)
+    curve, logits = train(task, reference, w.regularizer, w.method, p.beta, training, rng,
+                          log_target)
     write_table(curve, sm.output.curve)
     write_table(final_distribution(task, task.space.log_probs(logits), log_ref, log_target),
                 sm.output.final)

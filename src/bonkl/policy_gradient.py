@@ -100,15 +100,18 @@ def log_exact_target(task: Task, log_ref: np.ndarray, regularizer: str, method: 
 
 
 def train(task: Task, ref_logits: np.ndarray, regularizer: str, method: str, beta: float,
-          training: Training, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+          training: Training, rng: np.random.Generator,
+          log_target: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """``(curve, logits)``: exact metrics every ``eval_every`` steps and at the end, final θ.
 
     The curve has a ``step`` column and the :data:`bonkl.rl_metrics.METRICS`.
+    ``log_target``: the run's :func:`log_exact_target`, computed here when not given.
     """
     _choice(method, METHODS, "method")
     space = task.space
     log_ref = space.log_probs(ref_logits)
-    log_target = log_exact_target(task, log_ref, regularizer, method, beta)
+    if log_target is None:
+        log_target = log_exact_target(task, log_ref, regularizer, method, beta)
     theta = np.array(ref_logits, dtype=float)
     adam = Adam(theta.shape, training.learning_rate)
     rows = []

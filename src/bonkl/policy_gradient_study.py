@@ -72,6 +72,15 @@ def target_rows(task: Task, log_ref: np.ndarray, cells, coverage_share: float) -
     return pd.DataFrame(rows)
 
 
+def gather(task: Task, log_ref: np.ndarray, labelled_curves, judging: dict) -> pd.DataFrame:
+    """One :func:`run_row` per ``(labels, curve)``, with its exact target's metrics beside it."""
+    runs = pd.DataFrame([run_row(curve, labels, judging) for labels, curve in labelled_curves])
+    keys = ["regularizer", "method", "beta"]
+    cells = runs[keys].drop_duplicates().itertuples(index=False)
+    targets = target_rows(task, log_ref, cells, judging["coverage_share"])
+    return runs.merge(targets, on=keys, how="left")
+
+
 def _cells(runs: pd.DataFrame, claim_betas) -> pd.core.groupby.DataFrameGroupBy:
     chosen = runs[runs["beta"].isin(claim_betas)]
     return chosen.groupby(["regularizer", "beta"], sort=True)
