@@ -452,8 +452,8 @@ REFERENCES = {"mine": {"name": "mine", "family": "file", "path": "broken.csv",
 config["seed"] = 1
 
 
-def library(*stems):
-    return [f"src/bonkl/{stem}.py" for stem in stems]
+def library(script):
+    return [f"scripts/{script}.py"]
 
 
 include: "workflow/rules/reference.smk"

@@ -5,7 +5,7 @@
 rule bestofn:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("kl_study", "bestofn"),
+        lib=library("bestofn"),
     output:
         f"{RESULTS}/bestofn/{{reference}}.csv",
     params:

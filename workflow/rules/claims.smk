@@ -6,7 +6,7 @@
 rule claims_reference:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("kl_claims"),
+        lib=library("claims_reference"),
     output:
         f"{RESULTS}/claims/reference/{{reference}}.csv",
     params:
@@ -21,7 +21,7 @@ rule claims_reference:
 
 rule claims_random:
     input:
-        lib=library("kl_claims"),
+        lib=library("claims_random"),
     output:
         f"{RESULTS}/claims/random/{{chunk}}.csv",
     params:
@@ -45,7 +45,7 @@ rule claims_ledger:
         summaries=expand(f"{RESULTS}/claims/reference/{{reference}}.csv", reference=REFERENCES)
         + expand(f"{RESULTS}/claims/random/{{chunk}}.csv", chunk=CLAIMS_CHUNKS)
         + CLAIM_SUMMARIES,
-        lib=library("claims"),
+        lib=library("claims_ledger"),
     output:
         f"{RESULTS}/claims.csv",
     log:

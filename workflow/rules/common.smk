@@ -1,6 +1,5 @@
 # Shared definitions: output locations, the checked reference list, grids, and the
 # library modules each rule depends on (so editing a module reruns exactly its users).
-import ast
 import re
 import math
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
+from bonkl.code_deps import library_files
 from bonkl.config_checks import ConfigError, check_config
 from bonkl.kl_study import log_integer_grid
 
@@ -15,7 +15,8 @@ RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
 LOGS = config["paths"]["logs"]
 BENCHMARKS = config["paths"]["benchmarks"]
-LIBRARY = Path(workflow.basedir) / "src" / "bonkl"
+SRC = Path(workflow.basedir) / "src"
+SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
 try:  # what the schema cannot express: cross-key checks, user files (bonkl.config_checks)
@@ -72,25 +73,8 @@ wildcard_constraints:
     chunk=r"\d+",
 
 
-def _imports(stem):
-    """bonkl modules imported by the module ``stem``, read from its source."""
-    tree = ast.parse((LIBRARY / f"{stem}.py").read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bonkl"):
-            parts = node.module.split(".")[1:]
-            found.update(parts[:1] or [alias.name for alias in node.names])
-        elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("bonkl."))
-    return {m for m in found if (LIBRARY / f"{m}.py").exists()}
-
-
-def library(*stems):
-    """Source files of the given bonkl modules and of every bonkl module they import."""
-    todo, seen = list(stems), set()
-    while todo:
-        stem = todo.pop()
-        if stem not in seen:
-            seen.add(stem)
-            todo.extend(_imports(stem))
-    return sorted(str(LIBRARY / f"{m}.py") for m in seen)
+def library(script, *dynamic):
+    """Source files of the bonkl modules that ``scripts/<script>.py`` reaches through its
+    imports (and through ``dynamic``, modules it imports by name), so that editing one
+    reruns exactly the rules whose scripts use it (bonkl.code_deps)."""
+    return list(library_files(str(SCRIPTS / f"{script}.py"), str(SRC), tuple(dynamic)))

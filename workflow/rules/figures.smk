@@ -9,7 +9,7 @@ for _figure, _spec in FIGURE_SPECS.items():
             f"figure_{_figure}"
         input:
             tables=list(_spec["tables"].values()),
-            lib=library(_spec["plots"]),
+            lib=library("figure", f"bonkl.{_spec['plots']}"),
         output:
             png=report(
                 f"{FIGURES}/{_figure}.png",
@@ -35,7 +35,7 @@ for _figure, _spec in FIGURE_SPECS.items():
 rule claims_tables:
     input:
         ledger=f"{RESULTS}/claims.csv",
-        lib=library("tables", "claims"),
+        lib=library("claims_tables"),
     output:
         markdown=f"{FIGURES}/claims.md",
         html=report(

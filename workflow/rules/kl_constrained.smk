@@ -17,7 +17,7 @@ wildcard_constraints:
 rule kl_frontier:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("kl_constrained_study"),
+        lib=library("kl_frontier"),
     output:
         frontier=f"{RESULTS}/kl_constrained/frontier/{{reference}}.csv",
         shortfall=f"{RESULTS}/kl_constrained/shortfall/{{reference}}.csv",
@@ -35,7 +35,7 @@ rule kl_frontier:
 
 rule kl_memoryless:
     input:
-        lib=library("kl_constrained_study"),
+        lib=library("kl_memoryless"),
     output:
         convergence=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/convergence.csv",
         rates=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/rates.csv",
@@ -66,7 +66,7 @@ rule kl_tables:
                    scenario=SCENARIOS),
         shortfall=expand(f"{RESULTS}/kl_constrained/shortfall/{{reference}}.csv",
                          reference=REFERENCES),
-        lib=library("kl_constrained_study", "tables"),
+        lib=library("kl_tables"),
     output:
         convergence_csv=f"{FIGURES}/kl_convergence_table.csv",
         convergence_html=report(f"{FIGURES}/kl_convergence_table.html",

@@ -31,7 +31,7 @@ wildcard_constraints:
 
 rule policy_gradient_reference:
     input:
-        lib=library("rl_tasks"),
+        lib=library("policy_gradient_reference"),
     output:
         f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
     params:
@@ -48,7 +48,7 @@ rule policy_gradient_reference:
 rule policy_gradient_run:
     input:
         reference=f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
-        lib=library("policy_gradient"),
+        lib=library("policy_gradient_run"),
     output:
         curve=f"{PG_RUN}/curve.csv",
         final=f"{PG_RUN}/final.csv",
@@ -77,7 +77,7 @@ rule policy_gradient_aggregate:
         reference=f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
         curves=_run_files("curve"),
         finals=_run_files("final"),
-        lib=library("policy_gradient_study"),
+        lib=library("policy_gradient_aggregate"),
     output:
         runs=f"{RESULTS}/policy_gradient/{{task}}/runs.csv",
         curves=f"{RESULTS}/policy_gradient/{{task}}/curves.csv",
@@ -100,7 +100,7 @@ rule policy_gradient_aggregate:
 rule policy_gradient_claims:
     input:
         margins=expand(f"{RESULTS}/policy_gradient/margins/{{task}}.csv", task=PG_TASKS),
-        lib=library("claims", "policy_gradient_study"),
+        lib=library("stage_claims", "bonkl.policy_gradient_study"),
     output:
         f"{RESULTS}/claims/policy_gradient.csv",
     params:
@@ -116,7 +116,7 @@ rule policy_gradient_claims:
 rule policy_gradient_table:
     input:
         runs=expand(f"{RESULTS}/policy_gradient/{{task}}/runs.csv", task=PG_TASKS),
-        lib=library("policy_gradient_study", "tables"),
+        lib=library("policy_gradient_table"),
     output:
         csv=f"{FIGURES}/policy_gradient_table.csv",
         html=report(f"{FIGURES}/policy_gradient_table.html",

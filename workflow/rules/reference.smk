@@ -3,7 +3,7 @@
 
 def _reference_inputs(wildcards):
     spec = REFERENCES[wildcards.reference]
-    inputs = {"lib": library("references")}
+    inputs = {"lib": library("reference")}
     if spec["family"] == "file":
         inputs["user_file"] = spec["path"]
     return inputs

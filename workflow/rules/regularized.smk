@@ -8,7 +8,7 @@ CROSS_PAPER = reference_lists("regularized.cross_paper_figures")["regularized_cr
 
 rule regularized_example:
     input:
-        lib=library("regularized"),
+        lib=library("regularized_example"),
     output:
         table=f"{RESULTS}/regularized/{{example}}.csv",
         margins=f"{RESULTS}/regularized/margins/{{example}}.csv",
@@ -30,7 +30,7 @@ rule regularized_example:
 rule regularized_cross_paper:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("regularized"),
+        lib=library("regularized_cross_paper"),
     output:
         table=f"{RESULTS}/regularized/cross_paper/{{reference}}.csv",
         margins=f"{RESULTS}/regularized/margins/cross_paper/{{reference}}.csv",
@@ -50,7 +50,7 @@ rule regularized_claims:
                        example=REGULARIZED_EXAMPLES)
         + expand(f"{RESULTS}/regularized/margins/cross_paper/{{reference}}.csv",
                  reference=CROSS_PAPER),
-        lib=library("claims", "regularized_claims"),
+        lib=library("stage_claims", "bonkl.regularized_claims"),
     output:
         f"{RESULTS}/claims/regularized.csv",
     params:
@@ -67,7 +67,7 @@ rule regularized_cross_paper_table:
     input:
         tables=expand(f"{RESULTS}/regularized/cross_paper/{{reference}}.csv",
                       reference=CROSS_PAPER),
-        lib=library("regularized"),
+        lib=library("regularized_cross_paper_table"),
     output:
         csv=f"{FIGURES}/regularized_cross_paper_table.csv",
         html=report(f"{FIGURES}/regularized_cross_paper_table.html",

@@ -18,7 +18,7 @@ WINRATE_BETAS = [
 rule winrate:
     input:
         reference=f"{RESULTS}/reference/{{reference}}.csv",
-        lib=library("winrate", "winrate_claims"),
+        lib=library("winrate"),
     output:
         by_n=f"{RESULTS}/winrate/{{reference}}.csv",
         rewind=f"{RESULTS}/rewind/{{reference}}.csv",
@@ -41,7 +41,7 @@ rule winrate:
 rule winrate_table:
     input:
         references=expand(f"{RESULTS}/reference/{{reference}}.csv", reference=REFERENCES),
-        lib=library("winrate"),
+        lib=library("winrate_table"),
     output:
         csv=f"{FIGURES}/winrate_table.csv",
         html=report(
@@ -64,7 +64,7 @@ rule winrate_table:
 
 rule claims_winrate_continuous:
     input:
-        lib=library("winrate_claims"),
+        lib=library("claims_winrate_continuous"),
     output:
         f"{RESULTS}/claims/winrate_continuous.csv",
     params:
