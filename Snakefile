@@ -8,7 +8,7 @@ min_version("9.20")
 configfile: "config/config.yaml"
 
 
-SCHEMA = "config/schema.yaml"  # bonkl.config_checks (common.smk) checks what it cannot
+SCHEMA = "config/schema.yaml"  # bonkl.pipeline.config_checks (common.smk) checks what it cannot
 
 
 validate(config, SCHEMA)

@@ -60,7 +60,8 @@ from collections.abc import Callable
 import numpy as np
 from tabulate import tabulate
 
-from bonkl import bestofn, memoryless, tilt, winrate
+from bonkl import bestofn, memoryless, tilt
+from bonkl.study import winrate
 
 HEADERS = ["kernel", "size", "ours", "baseline", "ratio", "note"]
 

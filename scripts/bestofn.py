@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from bonkl.kl_study import kl_summary, monte_carlo_columns
-from bonkl.runlog import run
-from bonkl.seeding import generator
-from bonkl.tables import read_reference, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.seeding import generator
+from bonkl.plumbing.tables import read_reference, write_table
+from bonkl.study.bestofn import kl_summary, monte_carlo_columns
 
 
 def main(sm, log):

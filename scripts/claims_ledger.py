@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from bonkl.claims import ledger
-from bonkl.runlog import run
-from bonkl.tables import read_table, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_table, write_table
+from bonkl.study.ledger import ledger
 
 
 def main(sm, log):

@@ -1,9 +1,9 @@
 """Stage claims: check the claims on one chunk of random references."""
 
-from bonkl.kl_claims import random_reference_summary
-from bonkl.runlog import run
-from bonkl.seeding import generator
-from bonkl.tables import write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.seeding import generator
+from bonkl.plumbing.tables import write_table
+from bonkl.study.claims import random_reference_summary
 
 
 def main(sm, log):

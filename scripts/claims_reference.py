@@ -1,9 +1,9 @@
 """Stage claims: check paper A's KL claims on one reference of the config."""
 
-from bonkl.claims import summarize
-from bonkl.kl_claims import CLAIMS, best_of_n_margins
-from bonkl.runlog import run
-from bonkl.tables import read_reference, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_reference, write_table
+from bonkl.study.claims import CLAIMS, best_of_n_margins
+from bonkl.study.ledger import summarize
 
 
 def main(sm, log):

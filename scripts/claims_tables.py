@@ -1,8 +1,8 @@
 """Stage figures: the claims ledger as Markdown (repository) and HTML (report)."""
 
-from bonkl.claims import LEDGER_NOTE
-from bonkl.runlog import run
-from bonkl.tables import read_table, write_html, write_markdown
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_table, write_html, write_markdown
+from bonkl.study.ledger import LEDGER_NOTE
 
 
 def main(sm, log):

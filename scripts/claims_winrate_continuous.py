@@ -1,9 +1,9 @@
 """Stage winrate: check paper A's continuous-limit win-rate claims (no reference needed)."""
 
-from bonkl.claims import summarize
-from bonkl.runlog import run
-from bonkl.tables import write_table
-from bonkl.winrate_claims import CLAIMS, continuous_margins
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import write_table
+from bonkl.study.ledger import summarize
+from bonkl.study.winrate import CLAIMS, continuous_margins
 
 
 def main(sm, log):

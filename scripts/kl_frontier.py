@@ -1,9 +1,9 @@
 """Stage kl_constrained: the optimal frontier and best-of-n's shortfall for one reference."""
 
-from bonkl import kl_constrained_study as study
-from bonkl.claims import summarize
-from bonkl.runlog import run
-from bonkl.tables import read_reference, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_reference, write_table
+from bonkl.study import kl_constrained as study
+from bonkl.study.ledger import summarize
 
 
 def main(sm, log):

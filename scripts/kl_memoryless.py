@@ -1,9 +1,9 @@
 """Stage kl_constrained: best-of-N against the tilted optimum on one memoryless scenario."""
 
-from bonkl import kl_constrained_study as study
-from bonkl.claims import summarize
-from bonkl.runlog import run
-from bonkl.tables import write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import write_table
+from bonkl.study import kl_constrained as study
+from bonkl.study.ledger import summarize
 
 
 def main(sm, log):

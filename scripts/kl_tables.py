@@ -1,9 +1,9 @@
 """Stage kl_constrained: the convergence, rate-fit and shortfall tables for figures/
 (CSV, Markdown, HTML)."""
 
-from bonkl.kl_constrained_study import convergence_summary
-from bonkl.runlog import run
-from bonkl.tables import read_labelled, read_table, write_table_views
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_labelled, read_table, write_table_views
+from bonkl.study.kl_constrained import convergence_summary
 
 
 def _labelled(paths, labels, column):

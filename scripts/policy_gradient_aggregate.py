@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from bonkl.policy_gradient_study import gather, margins
-from bonkl.rl_tasks import build_task, read_reference_logits
-from bonkl.runlog import run
-from bonkl.tables import read_table, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_table, write_table
+from bonkl.rl.tasks import build_task, read_reference_logits
+from bonkl.study.policy_gradient import gather, margins
 
 
 def main(sm, log):

@@ -1,8 +1,8 @@
 """Stage policy_gradient: a task's reference, pretrained on its biased corpus (one job per task)."""
 
-from bonkl.rl_tasks import build_task, pretrain_reference, write_reference
-from bonkl.runlog import run
-from bonkl.seeding import generator
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.seeding import generator
+from bonkl.rl.tasks import build_task, pretrain_reference, write_reference
 
 
 def main(sm, log):

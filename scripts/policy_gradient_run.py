@@ -1,10 +1,10 @@
 """Stage policy_gradient: one sampled training run (task, regularizer, method, beta, seed)."""
 
-from bonkl.policy_gradient import Training, final_distribution, log_exact_target, train
-from bonkl.rl_tasks import build_task, read_reference_logits
-from bonkl.runlog import run
-from bonkl.seeding import generator
-from bonkl.tables import write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.seeding import generator
+from bonkl.plumbing.tables import write_table
+from bonkl.rl.tasks import build_task, read_reference_logits
+from bonkl.rl.trainer import Training, final_distribution, log_exact_target, train
 
 
 def main(sm, log):

@@ -1,8 +1,8 @@
 """Stage policy_gradient: the summary of every run for figures/ (CSV, Markdown, HTML)."""
 
-from bonkl.policy_gradient_study import TABLE_NOTE, summary_table
-from bonkl.runlog import run
-from bonkl.tables import read_labelled, write_table_views
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_labelled, write_table_views
+from bonkl.study.policy_gradient import TABLE_NOTE, summary_table
 
 
 def main(sm, log):

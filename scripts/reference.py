@@ -1,8 +1,8 @@
 """Stage reference: build one named reference table from its config entry."""
 
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import write_table
 from bonkl.references import build_reference
-from bonkl.runlog import run
-from bonkl.tables import write_table
 
 
 def main(sm, log):

@@ -1,9 +1,9 @@
 """Stage regularized: best-of-n, the KL-constrained optimum and the forward-KL target at
 best-of-n's KL, per good mode of one reference."""
 
-from bonkl.regularized import cross_paper
-from bonkl.runlog import run
-from bonkl.tables import read_reference, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_reference, write_table
+from bonkl.study.regularized import cross_paper
 
 
 def main(sm, log):

@@ -1,8 +1,8 @@
 """Stage regularized: the cross-paper table (CSV, Markdown, HTML) for figures/."""
 
-from bonkl.regularized import CROSS_PAPER_NOTE, cross_paper_summary
-from bonkl.runlog import run
-from bonkl.tables import read_labelled, write_table_views
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_labelled, write_table_views
+from bonkl.study.regularized import CROSS_PAPER_NOTE, cross_paper_summary
 
 
 def main(sm, log):

@@ -1,8 +1,8 @@
 """Stage regularized: one example of paper C (exact targets or policy fits) and its margins."""
 
-from bonkl.regularized import EXAMPLES
-from bonkl.runlog import run
-from bonkl.tables import write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import write_table
+from bonkl.study.regularized import EXAMPLES
 
 
 def main(sm, log):

@@ -1,16 +1,16 @@
-"""A stage's claims ledger rows: ``summarize`` its margins with ``bonkl.<params.claims>.CLAIMS``."""
+"""A stage's claims ledger rows: ``summarize`` its margins with ``CLAIMS`` of the module ``params.claims``."""
 
 from importlib import import_module
 
 import pandas as pd
 
-from bonkl.claims import summarize
-from bonkl.runlog import run
-from bonkl.tables import read_table, write_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_table, write_table
+from bonkl.study.ledger import summarize
 
 
 def main(sm, log):
-    claims = import_module(f"bonkl.{sm.params.claims}").CLAIMS
+    claims = import_module(sm.params.claims).CLAIMS
     margins = pd.concat([read_table(path) for path in sm.input.margins], ignore_index=True)
     summary = summarize(margins, claims.values())
     log.info("\n%s", summary.to_string())

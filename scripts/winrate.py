@@ -2,12 +2,18 @@
 
 import pandas as pd
 
-from bonkl.claims import summarize
-from bonkl.runlog import run
-from bonkl.seeding import generator
-from bonkl.tables import read_reference, write_table
-from bonkl.winrate import rewind_by_threshold, sampled_by_n, tradeoff_curves, win_rate_by_n
-from bonkl.winrate_claims import CLAIMS, reference_margins
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.seeding import generator
+from bonkl.plumbing.tables import read_reference, write_table
+from bonkl.study.ledger import summarize
+from bonkl.study.winrate import (
+    CLAIMS,
+    reference_margins,
+    rewind_by_threshold,
+    sampled_by_n,
+    tradeoff_curves,
+    win_rate_by_n,
+)
 
 
 def main(sm, log):

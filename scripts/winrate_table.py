@@ -1,8 +1,8 @@
 """Stage winrate: the table of best-of-n's KL and win rate against the optimum, per reference."""
 
-from bonkl.runlog import run
-from bonkl.tables import read_reference, write_table_views
-from bonkl.winrate import TABLE_NOTE, summary_table
+from bonkl.plumbing.runlog import run
+from bonkl.plumbing.tables import read_reference, write_table_views
+from bonkl.study.winrate import TABLE_NOTE, summary_table
 
 
 def main(sm, log):

@@ -25,8 +25,8 @@ from scipy import special
 from tabulate import tabulate
 
 from bonkl import bestofn, collapse, divergence, logspace, mara, memoryless, rewind, tilt, tradeoff
+from bonkl.plumbing.seeding import generator
 from bonkl.references import random_reference
-from bonkl.seeding import generator
 
 FLOOR = 1e-300
 

@@ -56,7 +56,7 @@ SCHEMA_CASES = [
       "0.5 is less than or equal to the minimum of 0.5"]),
 ]
 
-# Refused by bonkl.config_checks when the workflow is parsed.
+# Refused by bonkl.pipeline.config_checks when the workflow is parsed.
 CHECK_CASES = [
     ("float where an integer is meant", "bestofn.mc_draws", 200.0,
      ["bestofn.mc_draws is 200.0; expected an integer"]),

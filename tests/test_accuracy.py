@@ -19,8 +19,8 @@ from mp_reference import kl as mp_kl
 from mp_reference import pmf as mp_pmf
 
 from bonkl import bestofn
+from bonkl.plumbing.seeding import generator
 from bonkl.references import random_reference
-from bonkl.seeding import generator
 
 RTOL = 1e-10
 N_VALUES = [2, 3, 10, 1e3, 1e6, 1e9, 1e12]

@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from bonkl import bestofn
+from bonkl.plumbing.seeding import generator
 from bonkl.references import build_reference
-from bonkl.seeding import generator
 
 LOG2 = math.log(2.0)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from bonkl import bestofn, tilt
-from bonkl.userfile import load_user_file
+from bonkl.plumbing.userfile import load_user_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "config" / "samples" / "lm_samples.csv"

@@ -1,4 +1,4 @@
-"""bonkl.config_checks in process: every bad config of ``bad_configs`` is refused by the
+"""bonkl.pipeline.config_checks in process: every bad config of ``bad_configs`` is refused by the
 schema or by the checks, with the key and what was expected; the shipped configs pass.
 
 ``test_bad_config`` runs the same cases through the real Snakemake.
@@ -12,7 +12,7 @@ import yaml
 from bad_configs import CHECK_CASES, SCHEMA_CASES, edited
 from workflow_runs import ROOT
 
-from bonkl.config_checks import ConfigError, check_config, dotted
+from bonkl.pipeline.config_checks import ConfigError, check_config, dotted
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from bonkl import bestofn
-from bonkl.claims import Claim, ledger, summarize
-from bonkl.kl_claims import CLAIMS, best_of_n_margins
+from bonkl.study.claims import CLAIMS, best_of_n_margins
+from bonkl.study.ledger import Claim, ledger, summarize
 
 GRID = [1, 2, 3, 10, 100, 10**4]
 

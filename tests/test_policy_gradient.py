@@ -14,10 +14,13 @@ import pytest
 from scipy import special
 
 from bonkl import mara, tilt
-from bonkl.adam import Adam
-from bonkl.autoregressive import SequenceSpace
 from bonkl.divergence import kl_from_logs
-from bonkl.policy_gradient import (
+from bonkl.plumbing.seeding import generator
+from bonkl.rl.adam import Adam
+from bonkl.rl.autoregressive import SequenceSpace
+from bonkl.rl.metrics import METRICS, evaluate, mode_shares
+from bonkl.rl.tasks import TaskSpecError, build_task, pretrain_reference
+from bonkl.rl.trainer import (
     Training,
     final_distribution,
     log_exact_target,
@@ -25,10 +28,7 @@ from bonkl.policy_gradient import (
     scores,
     train,
 )
-from bonkl.policy_gradient_study import margins, run_row, summary_table, target_rows
-from bonkl.rl_metrics import METRICS, evaluate, mode_shares
-from bonkl.rl_tasks import TaskSpecError, build_task, pretrain_reference
-from bonkl.seeding import generator
+from bonkl.study.policy_gradient import margins, run_row, summary_table, target_rows
 
 ONE_OR_TWO = dict(vocabulary="012", max_tokens=2, answers={"1": 1.0, "2": 1.0}, tau=1.0,
                   corpus=dict(size=400, smoothing=0.1,

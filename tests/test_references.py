@@ -1,4 +1,4 @@
-"""Reference families (bonkl.references) and per-job random streams (bonkl.seeding)."""
+"""Reference families (bonkl.references) and per-job random streams (bonkl.plumbing.seeding)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from bonkl import bestofn
+from bonkl.plumbing.seeding import generator, seed_sequence
 from bonkl.references import build_reference, log_dirichlet, random_reference
-from bonkl.seeding import generator, seed_sequence
 
 SEED = 20240611
 
@@ -254,7 +254,7 @@ def test_seed_sequence_entropy():
 def test_generator_equal_across_processes():
     """A fresh interpreter (other hash salt) draws the same numbers for the same names."""
     code = (
-        "import json; from bonkl.seeding import generator; "
+        "import json; from bonkl.plumbing.seeding import generator; "
         "print(json.dumps(generator(3, 'bestofn', 'zipf', 10).random(8).tolist()))"
     )
     out = subprocess.run(

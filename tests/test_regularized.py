@@ -15,8 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from bonkl import collapse, mara, policy_fit, regularized, tilt
+from bonkl import collapse, mara, tilt
 from bonkl.divergence import kl_from_logs
+from bonkl.rl import policy_fit
+from bonkl.study import regularized
 
 FIG4_P, FIG4_R = np.array([0.68, 0.30, 0.02]), np.array([0.0, 1.0, 1.0])
 

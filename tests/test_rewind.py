@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from scipy import stats
 from test_properties import references
 
-from bonkl import bestofn, rewind, tradeoff, winrate
+from bonkl import bestofn, rewind, tradeoff
 from bonkl.divergence import kl_from_logs
-from bonkl.seeding import generator
+from bonkl.plumbing.seeding import generator
+from bonkl.study import winrate
 
 TIED_P = np.array([0.2, 0.3, 0.1, 0.4])
 TIED_R = np.array([1.0, 1.0, 0.0, 2.0])

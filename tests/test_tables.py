@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bonkl.tables import NonFiniteValueError, read_table, write_markdown, write_table
+from bonkl.plumbing.tables import NonFiniteValueError, read_table, write_markdown, write_table
 
 
 def test_floats_round_trip_exactly(tmp_path):

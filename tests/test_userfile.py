@@ -1,4 +1,4 @@
-"""Bad (and good) user reference files for bonkl.userfile.load_user_file.
+"""Bad (and good) user reference files for bonkl.plumbing.userfile.load_user_file.
 
 Rows in messages are 1-based data rows (the header is not counted). Every error must
 name the file; where a row or a column is at fault, the message names them too.
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bonkl.userfile import ReferenceFileError, load_user_file
+from bonkl.plumbing.userfile import ReferenceFileError, load_user_file
 
 
 def write(tmp_path, name, content):

@@ -1,4 +1,4 @@
-"""Fuzzing bonkl.userfile.load_user_file: messy CSV and Parquet files against the rules of
+"""Fuzzing bonkl.plumbing.userfile.load_user_file: messy CSV and Parquet files against the rules of
 its docstring, restated here as a plain-Python oracle.
 
 Property: the loader refuses a file (ReferenceFileError naming the file, and a row that
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from workflow_runs import copy_project, snakemake
 
-from bonkl.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
+from bonkl.plumbing.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

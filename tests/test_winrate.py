@@ -17,10 +17,11 @@ from hypothesis import given, settings
 from scipy import stats
 from test_properties import ns, references
 
-from bonkl import bestofn, winrate
+from bonkl import bestofn
 from bonkl.groups import reward_groups
+from bonkl.plumbing.seeding import generator
 from bonkl.references import build_reference
-from bonkl.seeding import generator
+from bonkl.study import winrate
 
 TIED_P = np.array([0.2, 0.3, 0.1, 0.4])
 TIED_R = np.array([1.0, 1.0, 0.0, 2.0])

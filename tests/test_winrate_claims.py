@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from bonkl import winrate
-from bonkl.claims import summarize
+from bonkl.plumbing.seeding import generator
 from bonkl.references import build_reference
-from bonkl.seeding import generator
-from bonkl.winrate_claims import CLAIMS, continuous_margins, reference_margins
+from bonkl.study import winrate
+from bonkl.study.ledger import summarize
+from bonkl.study.winrate import CLAIMS, continuous_margins, reference_margins
 
 
 def margins_of(p, r, n_grid=(1, 2, 10, 100, 1000)):

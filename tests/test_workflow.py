@@ -13,8 +13,8 @@ import yaml
 from report_browser import walk_report
 from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
 
-from bonkl.claims import STATUSES
-from bonkl.kl_claims import CLAIMS
+from bonkl.study.claims import CLAIMS
+from bonkl.study.ledger import STATUSES
 
 pytestmark = pytest.mark.workflow
 
@@ -238,7 +238,7 @@ def test_kl_constrained_stage(project, test_config):
 
 def test_regularized_stage_claims_and_outputs(project, test_config):
     """Paper C's rows reach the ledger and hold; each example and the cross-paper table exist."""
-    from bonkl.regularized_claims import CLAIMS as PAPER_C
+    from bonkl.study.regularized import CLAIMS as PAPER_C
 
     results = project / test_config["paths"]["results"]
     ledger = pd.read_csv(results / "claims.csv").set_index("claim")

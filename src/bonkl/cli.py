@@ -1,7 +1,7 @@
 """The ``bonkl`` command line: exact best-of-n and KL-regularisation numbers for a sample file.
 
 ``bonkl analyze FILE --n 1 4 16`` and ``bonkl targets FILE --beta 0.1 1``; ``FILE`` is the
-``reference`` stage's format (:mod:`bonkl.userfile`): ``prob`` or ``logprob``, ``reward``,
+``reference`` stage's format (:mod:`bonkl.plumbing.userfile`): ``prob`` or ``logprob``, ``reward``,
 optional ``outcome`` and ``count``. Output is an aligned table, or CSV / JSON for machines.
 """
 
@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from bonkl import bestofn, tilt
 from bonkl.divergence import kl_from_logs
-from bonkl.userfile import ReferenceFileError, load_user_file
+from bonkl.plumbing.userfile import ReferenceFileError, load_user_file
 
 ANALYZE_COLUMNS = """\
 columns (all KL values in nats):

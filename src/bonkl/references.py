@@ -13,14 +13,14 @@ files). Families (config key ``family``):
   ``outcomes[i]`` tied outcomes sharing ``masses[i]`` equally: the paper's
   "cherry-picked" staircases and plateaus.
 - ``binary([top_mass])``: two outcomes with rewards 0 and 1, ``p(1) = top_mass`` (default 1/2).
-- ``file(path[, normalize])``: a user's samples, see :mod:`bonkl.userfile`.
+- ``file(path[, normalize])``: a user's samples, see :mod:`bonkl.plumbing.userfile`.
 
 For the first four, outcome ``k`` gets reward ``k`` (``reward: increasing``, the default:
 the likeliest outcomes of Zipf and geometric are the worst), ``size-1-k``
 (``decreasing``) or a seeded random rank (``random``); ``ties: L`` then pools the
 ranks into ``L`` equal reward levels.
 
-A mass below 1e-300 (:data:`bonkl.userfile.SMALLEST_MASS`, the smallest the study's
+A mass below 1e-300 (:data:`bonkl.plumbing.userfile.SMALLEST_MASS`, the smallest the study's
 numerics are checked at) is set to 0: that outcome leaves the support, as one would whose
 mass underflows (zipf and geometric over many outcomes, dirichlet with a small
 concentration). Spike and binary masses are given in the config, where 1e-300 is their
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from bonkl.seeding import generator
-from bonkl.userfile import SMALLEST_MASS, load_user_file
+from bonkl.plumbing.seeding import generator
+from bonkl.plumbing.userfile import SMALLEST_MASS, load_user_file
 
 RANKED_FAMILIES = ("uniform", "zipf", "geometric", "dirichlet")
 FAMILIES = (*RANKED_FAMILIES, "spike", "binary", "file")

@@ -24,7 +24,7 @@ for _figure, _names in reference_lists("bestofn.figures").items():
     FIGURE_SPECS[_figure] = dict(
         tables={name: f"{RESULTS}/bestofn/{name}.csv" for name in _names},
         column="reference",
-        plots="plots_bestofn",
+        plots="bonkl.plots.bestofn",
         category="Paper A: best-of-n",
         subcategory="KL divergence",
     )

@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from bonkl.code_deps import library_files
-from bonkl.config_checks import ConfigError, check_config
-from bonkl.kl_study import log_integer_grid
+from bonkl.pipeline.code_deps import library_files
+from bonkl.pipeline.config_checks import ConfigError, check_config
+from bonkl.study.bestofn import log_integer_grid
 
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
@@ -19,7 +19,7 @@ SRC = Path(workflow.basedir) / "src"
 SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
-try:  # what the schema cannot express: cross-key checks, user files (bonkl.config_checks)
+try:  # what the schema cannot express: cross-key checks, user files (bonkl.pipeline.config_checks)
     check_config(config, yaml.safe_load((Path(workflow.basedir) / SCHEMA).read_text("utf-8")))
 except ConfigError as err:
     raise WorkflowError(f"config: {err}") from None
@@ -50,11 +50,11 @@ def reference_lists(key):
 
 
 # Filled by each stage's rules file, read by claims.smk and figures.smk:
-# CLAIM_SUMMARIES lists the stage's ledger-row tables (see bonkl.claims);
+# CLAIM_SUMMARIES lists the stage's ledger-row tables (see bonkl.study.ledger);
 # FIGURE_SPECS maps a figure name to a dict with
 #   tables:      {label: table path}, concatenated with a `column` holding the label,
 #   column:      the label column's name ("reference", "scenario", ...),
-#   plots:       the bonkl module whose FIGURES dict draws it (e.g. "plots_bestofn"),
+#   plots:       the bonkl module whose FIGURES dict draws it (e.g. "bonkl.plots.bestofn"),
 #   category, subcategory: where the HTML report shows it.
 # The caption is workflow/report/<figure>.rst.
 # TARGETS: other final outputs of a stage (tables for figures/), requested by rule all.
@@ -76,5 +76,5 @@ wildcard_constraints:
 def library(script, *dynamic):
     """Source files of the bonkl modules that ``scripts/<script>.py`` reaches through its
     imports (and through ``dynamic``, modules it imports by name), so that editing one
-    reruns exactly the rules whose scripts use it (bonkl.code_deps)."""
+    reruns exactly the rules whose scripts use it (bonkl.pipeline.code_deps)."""
     return list(library_files(str(SCRIPTS / f"{script}.py"), str(SRC), tuple(dynamic)))

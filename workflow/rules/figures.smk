@@ -9,7 +9,7 @@ for _figure, _spec in FIGURE_SPECS.items():
             f"figure_{_figure}"
         input:
             tables=list(_spec["tables"].values()),
-            lib=library("figure", f"bonkl.{_spec['plots']}"),
+            lib=library("figure", _spec["plots"]),
         output:
             png=report(
                 f"{FIGURES}/{_figure}.png",

@@ -103,7 +103,7 @@ for _figure, _names in reference_lists("kl_constrained.figures").items():
     FIGURE_SPECS[_figure] = dict(
         tables={name: f"{RESULTS}/kl_constrained/frontier/{name}.csv" for name in _names},
         column="reference",
-        plots="plots_kl_constrained",
+        plots="bonkl.plots.kl_constrained",
         category="Paper B: KL-constrained RL",
         subcategory="frontier",
     )
@@ -113,7 +113,7 @@ for _figure, _table in [("kl_convergence", "convergence"), ("kl_rate_function", 
         tables={name: f"{RESULTS}/kl_constrained/memoryless/{name}/{_table}.csv"
                 for name in SCENARIOS},
         column="scenario",
-        plots="plots_kl_constrained",
+        plots="bonkl.plots.kl_constrained",
         category="Paper B: KL-constrained RL",
         subcategory="memoryless asymptotics",
     )

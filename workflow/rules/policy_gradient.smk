@@ -2,7 +2,7 @@
 # a reference pretrained on a biased corpus; one job per (task, regularizer, method, beta,
 # seed) of sampled policy-gradient training; per task an aggregate of its runs; the ledger
 # rows; a summary table and three figures.
-PG = config["policy_gradient"]  # checked by bonkl.config_checks (common.smk)
+PG = config["policy_gradient"]  # checked by bonkl.pipeline.config_checks (common.smk)
 PG_SPECS = {spec["name"]: spec for spec in PG["tasks"]}
 PG_TASKS = list(PG_SPECS)
 PG_BETAS = {repr(float(beta)): float(beta) for beta in PG["betas"]}  # wildcard -> β
@@ -100,11 +100,11 @@ rule policy_gradient_aggregate:
 rule policy_gradient_claims:
     input:
         margins=expand(f"{RESULTS}/policy_gradient/margins/{{task}}.csv", task=PG_TASKS),
-        lib=library("stage_claims", "bonkl.policy_gradient_study"),
+        lib=library("stage_claims", "bonkl.study.policy_gradient"),
     output:
         f"{RESULTS}/claims/policy_gradient.csv",
     params:
-        claims="policy_gradient_study",
+        claims="bonkl.study.policy_gradient",
     log:
         f"{LOGS}/policy_gradient_claims.log",
     benchmark:
@@ -141,7 +141,7 @@ for _figure, _table in [("policy_gradient_pareto", "runs"), ("policy_gradient_cu
     FIGURE_SPECS[_figure] = dict(
         tables={task: f"{RESULTS}/policy_gradient/{task}/{_table}.csv" for task in PG_TASKS},
         column="task",
-        plots="plots_policy_gradient",
+        plots="bonkl.plots.policy_gradient",
         category="Paper C: KL-regularised targets",
         subcategory="sampled policy gradient (NumPy analogue)",
     )

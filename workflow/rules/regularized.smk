@@ -50,11 +50,11 @@ rule regularized_claims:
                        example=REGULARIZED_EXAMPLES)
         + expand(f"{RESULTS}/regularized/margins/cross_paper/{{reference}}.csv",
                  reference=CROSS_PAPER),
-        lib=library("stage_claims", "bonkl.regularized_claims"),
+        lib=library("stage_claims", "bonkl.study.regularized"),
     output:
         f"{RESULTS}/claims/regularized.csv",
     params:
-        claims="regularized_claims",
+        claims="bonkl.study.regularized",
     log:
         f"{LOGS}/regularized_claims.log",
     benchmark:
@@ -97,14 +97,14 @@ for _figure, _examples in _REGULARIZED_FIGURES.items():
     FIGURE_SPECS[_figure] = dict(
         tables={name: f"{RESULTS}/regularized/{name}.csv" for name in _examples},
         column="example",
-        plots="plots_regularized",
+        plots="bonkl.plots.regularized",
         category="Paper C: KL-regularised targets",
         subcategory="mode collapse and MARA",
     )
 FIGURE_SPECS["regularized_cross_paper"] = dict(
     tables={name: f"{RESULTS}/regularized/cross_paper/{name}.csv" for name in CROSS_PAPER},
     column="reference",
-    plots="plots_regularized",
+    plots="bonkl.plots.regularized",
     category="Paper C: KL-regularised targets",
     subcategory="across papers",
 )

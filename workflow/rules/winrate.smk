@@ -5,7 +5,7 @@
 # winrate job's own tables, and in the continuous limit).
 import numpy as np
 
-WINRATE = config["winrate"]  # checked by bonkl.config_checks (common.smk)
+WINRATE = config["winrate"]  # checked by bonkl.pipeline.config_checks (common.smk)
 WINRATE_N_GRID = log_integer_grid(WINRATE["n_grid"]["max"], WINRATE["n_grid"]["points"])
 WINRATE_BETAS = [
     float(b) for b in np.geomspace(
@@ -87,7 +87,7 @@ for _figure, _names in reference_lists("winrate.figures").items():
     FIGURE_SPECS[_figure] = dict(
         tables={name: f"{RESULTS}/{_WINRATE_TABLES[_figure]}/{name}.csv" for name in _names},
         column="reference",
-        plots="plots_winrate",
+        plots="bonkl.plots.winrate",
         category="Paper A: best-of-n",
         subcategory="Win rate",
     )

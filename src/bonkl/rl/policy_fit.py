@@ -15,7 +15,7 @@ Objectives map ``log π`` to ``(value, ∂value/∂ℓ)`` with ``log π = ℓ �
 - ``regularised(r, log p, β, "forward")``: ``−(E_π r − β KL(p ‖ π))``, gradient
   ``−π (r − E_π r) + β (π − p)``.
 
-:func:`fit` runs ``steps`` Adam updates (:class:`bonkl.adam.Adam`) from ``θ₀``:
+:func:`fit` runs ``steps`` Adam updates (:class:`bonkl.rl.adam.Adam`) from ``θ₀``:
 no randomness, the same numbers on every run.
 """
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from bonkl.adam import Adam
 from bonkl.divergence import kl_from_logs
+from bonkl.rl.adam import Adam
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 

@@ -1,6 +1,6 @@
 """The sampled-RL tasks of paper C's scaled-down "1 or 2" analogue, and their references.
 
-A task fixes a :class:`~bonkl.autoregressive.SequenceSpace`, the well-formed answers and
+A task fixes a :class:`~bonkl.rl.autoregressive.SequenceSpace`, the well-formed answers and
 their rewards (every other string is malformed, reward 0), the threshold ``τ`` above which
 an answer is *valid* (good), the good *modes* (each valid answer, or each reward plateau),
 and a biased pretraining corpus. Its reference policy is the smoothed maximum-likelihood
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bonkl.autoregressive import SequenceSpace
-from bonkl.tables import read_table, write_table
+from bonkl.plumbing.tables import read_table, write_table
+from bonkl.rl.autoregressive import SequenceSpace
 
 
 class TaskSpecError(ValueError):

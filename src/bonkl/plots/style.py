@@ -1,6 +1,6 @@
 """The study's figure conventions: one seaborn theme, panel grids, and byte-stable saving.
 
-Each stage's figures live in a ``plots_<stage>`` module whose ``FIGURES`` dict maps figure
+Each stage's figures live in a module ``bonkl.plots.<stage>`` whose ``FIGURES`` dict maps figure
 names to functions ``f(data) -> (figure, plotted_data)``, where ``data`` is the stage's
 tables concatenated with a label column (see ``workflow/rules/figures.smk``). The plotted
 data is written beside the figure as CSV. PNG and PDF carry no date or software version.
@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bonkl.tables import write_table  # noqa: E402
+from bonkl.plumbing.tables import write_table  # noqa: E402
 
 
 def set_style() -> None:

@@ -1,7 +1,7 @@
 """Figures of the bestofn stage (paper A, sections 3-4): KL of best-of-n against n.
 
 Each function takes the per-reference tables of the stage, concatenated with a
-``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from bonkl import bestofn
-from bonkl.plots import panels
+from bonkl.plots.style import panels
 
 KL_LABEL = "KL(best-of-n ‖ reference) [nats]"
 N_LABEL = "n (samples per best-of-n draw)"

@@ -1,6 +1,6 @@
 """Paper A's best-of-n KL claims (sections 3-4) and their margins on one reference.
 
-See :mod:`bonkl.claims` for margins, tolerances and the ledger.
+See :mod:`bonkl.study.ledger` for margins, tolerances and the ledger.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from bonkl import bestofn
-from bonkl.claims import Claim, summarize
-from bonkl.kl_study import kl_summary
 from bonkl.references import random_reference
+from bonkl.study.bestofn import kl_summary
+from bonkl.study.ledger import Claim, summarize
 
 SATURATION_DRAWS = 50.0  # n = 50/p(C*) leaves mass (1 - p(C*))^n <= e^-50 off the top group
 

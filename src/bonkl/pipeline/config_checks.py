@@ -9,7 +9,7 @@ its value and what was expected:
   ``2.0e+4`` (JSON schema counts ``20000.0`` as an integer; NumPy does not);
 - references: unique names; ``ties`` at most ``size``; a spike's ``masses`` sum below 1
   with one ``outcomes`` entry per mass and at least 1e-300 per outcome; every user file
-  valid (:mod:`bonkl.userfile`);
+  valid (:mod:`bonkl.plumbing.userfile`);
 - kl_constrained: unique scenario names; one integer reward per probability, ``p`` summing
   to 1, a reward that is not constant; every δ below ``log 1/p(C*)``; an ``m_grid`` with at
   least two ``m >= 100``, where the rate fit and the O(log m / m) checks start;
@@ -20,7 +20,7 @@ its value and what was expected:
   ``[0, bins)``, ``background_reward < tau <= plateau_reward`` (the plateaus are the good
   bins), and every bin's reference mass at least 1e-300;
 - winrate: ``optimum_beta.min < optimum_beta.max``;
-- policy_gradient: unique task names; every task builds (:func:`bonkl.rl_tasks.build_task`:
+- policy_gradient: unique task names; every task builds (:func:`bonkl.rl.tasks.build_task`:
   answers and corpus strings written in the vocabulary within ``max_tokens``, plateaus
   ordered inside ``[0, count)``, at least two valid answers); ``claim_betas`` and
   ``figure_beta`` among ``betas``.
@@ -33,13 +33,13 @@ from collections.abc import Mapping, Sequence
 
 from jsonschema import Draft202012Validator, validators
 
-from bonkl import regularized
-from bonkl.kl_constrained_study import RATE_FROM_M
-from bonkl.kl_study import log_integer_grid
 from bonkl.memoryless import lattice
-from bonkl.rl_tasks import TaskSpecError, build_task
+from bonkl.plumbing.userfile import SMALLEST_MASS, ReferenceFileError, load_user_file
+from bonkl.rl.tasks import TaskSpecError, build_task
+from bonkl.study import regularized
+from bonkl.study.bestofn import log_integer_grid
+from bonkl.study.kl_constrained import RATE_FROM_M
 from bonkl.tilt import kl_cap
-from bonkl.userfile import SMALLEST_MASS, ReferenceFileError, load_user_file
 
 
 class ConfigError(ValueError):

@@ -4,7 +4,7 @@ A rule lists these files among its inputs, so that editing a module reruns exact
 rules whose scripts reach it. The closure is read from the code by the standard library's
 :class:`modulefinder.ModuleFinder`, started from the script and searching only the
 library's source folder (third-party imports are not followed). Modules a dispatcher
-script imports by name at run time (``import_module(f"bonkl.plots.{name}")``) are passed
+script imports by name at run time (``import_module(f"bonkl.plots.style.{name}")``) are passed
 as ``dynamic`` and closed the same way.
 """
 

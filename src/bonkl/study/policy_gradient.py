@@ -2,7 +2,7 @@
 
 Paper C reports that vanilla KL-regularised RL of an LLM asked for a random "1" or "2"
 collapses to one answer in most runs and that MARA keeps the answers near 50/50 with no
-loss of reward. Our runs are the scaled-down NumPy analogue (:mod:`bonkl.policy_gradient`),
+loss of reward. Our runs are the scaled-down NumPy analogue (:mod:`bonkl.rl.trainer`),
 so the ledger rows are *observed* counts from our experiments, whatever they show:
 
 - a run has *collapsed* when one good mode holds at least ``collapse_share`` of the valid
@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bonkl.claims import Claim
-from bonkl.policy_gradient import log_exact_target
-from bonkl.rl_metrics import evaluate
-from bonkl.rl_tasks import Task
+from bonkl.rl.metrics import evaluate
+from bonkl.rl.tasks import Task
+from bonkl.rl.trainer import log_exact_target
+from bonkl.study.ledger import Claim
 
 EVIDENCE = "figures/policy_gradient_pareto.png"
 ANALOGUE = ("in our NumPy analogue of the paper's LLM '1 or 2' runs (a tabular "

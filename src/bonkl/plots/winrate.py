@@ -1,7 +1,7 @@
 """Figures of the winrate stage (paper A, sections 5-7): win rate against n and against KL.
 
 Each function takes the per-reference tables of the stage, concatenated with a
-``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 Win rates are drawn on a logit axis, which keeps both 0.5 and 0.9999 readable; sampled
 values and interval ends at exactly 1 lie beyond it and are clipped to its top.
 """
@@ -13,7 +13,7 @@ import pandas as pd
 import seaborn as sns
 
 from bonkl import tradeoff
-from bonkl.plots import panels
+from bonkl.plots.style import panels
 
 WIN_LABEL = "win rate (logit axis)"
 KL_LABEL = "KL(policy ‖ reference) [nats]"

@@ -1,7 +1,7 @@
 """Figures of the policy_gradient stage (paper C's "1 or 2" experiment as a NumPy analogue).
 
 Each function takes the stage's per-task tables stacked with a ``task`` column and returns
-``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from bonkl.plots import panels
+from bonkl.plots.style import panels
 
 MARKERS = {"vanilla": "o", "mara": "^"}
 METHOD_COLORS = dict(zip(["vanilla", "mara"], sns.color_palette("colorblind", 2), strict=True))

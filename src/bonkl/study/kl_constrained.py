@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from bonkl import bestofn, memoryless
-from bonkl.claims import Claim
 from bonkl.divergence import kl_from_logs
+from bonkl.study.ledger import Claim
 from bonkl.tilt import cgf_derivatives, kl_cap, kl_constrained, log_tilt
 
 RATE_CONSTANT = 10.0  # the O(log m / m) rate is checked as |gap| <= 10·log(m)/m, m >= 100

@@ -1,7 +1,7 @@
 """Figures of the kl_constrained stage (paper B): frontier, convergence, rate function, cumulants.
 
 Each function takes the stage's tables concatenated with a label column (``reference`` or
-``scenario``) and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+``scenario``) and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bonkl.plots import panels
+from bonkl.plots.style import panels
 
 M_LABEL = "m (sequence length)"
 

@@ -5,7 +5,7 @@ For a policy ``π`` on a task's outcomes (all exact, no sampling): the mean rewa
 valid answers ``H(π | V)`` in nats and divided by ``log |V|`` (1 = uniform); each good
 mode's share ``π(M | V)`` and the coverage, the fraction of modes holding at least
 ``coverage_share / (number of modes)``; ``KL(π ‖ π_ref)`` and ``KL(π ‖ T)`` to the exact
-target ``T`` of the run's objective (:func:`bonkl.policy_gradient.log_exact_target`).
+target ``T`` of the run's objective (:func:`bonkl.rl.trainer.log_exact_target`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from scipy import special
 
 from bonkl.divergence import kl_from_logs
-from bonkl.rl_tasks import Task
+from bonkl.rl.tasks import Task
 
 METRICS = ("mean_reward", "validity", "valid_entropy", "valid_entropy_normalized",
            "top_mode_share", "coverage", "kl_reference", "kl_target")

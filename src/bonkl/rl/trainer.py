@@ -1,8 +1,8 @@
 """Sampled KL-regularised policy gradient with and without MARA (paper C, "1 or 2" analogue).
 
 A scaled-down NumPy stand-in for the paper's LLM runs: a tabular autoregressive policy
-(:mod:`bonkl.autoregressive`) starts at its pretrained reference and takes ``steps``
-Adam steps (:class:`bonkl.adam.Adam`), each on a batch of ``batch`` answers it samples.
+(:mod:`bonkl.rl.autoregressive`) starts at its pretrained reference and takes ``steps``
+Adam steps (:class:`bonkl.rl.adam.Adam`), each on a batch of ``batch`` answers it samples.
 Per-sample estimators (``y_i ~ π_θ``, rewards ``R_i``, MARA's ``R̄_i`` in place of ``R_i``):
 
 - reverse KL, ``J = E_π R − β KL(π ‖ π_ref)``: score ``s_i = R_i − β (log π_θ(y_i) −
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from bonkl import mara
-from bonkl.adam import Adam
-from bonkl.rl_metrics import evaluate
-from bonkl.rl_tasks import Task
+from bonkl.rl.adam import Adam
+from bonkl.rl.metrics import evaluate
+from bonkl.rl.tasks import Task
 
 REGULARIZERS = ("reverse", "forward")
 METHODS = ("vanilla", "mara")
@@ -104,7 +104,7 @@ def train(task: Task, ref_logits: np.ndarray, regularizer: str, method: str, bet
           log_target: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """``(curve, logits)``: exact metrics every ``eval_every`` steps and at the end, final θ.
 
-    The curve has a ``step`` column and the :data:`bonkl.rl_metrics.METRICS`.
+    The curve has a ``step`` column and the :data:`bonkl.rl.metrics.METRICS`.
     ``log_target``: the run's :func:`log_exact_target`, computed here when not given.
     """
     _choice(method, METHODS, "method")

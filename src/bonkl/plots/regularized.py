@@ -1,7 +1,7 @@
 """Figures of the regularized stage (paper C, Figs. 1-5, and the cross-paper comparison).
 
 Each function takes the stage's tables concatenated with an ``example`` (or ``reference``)
-column and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots`).
+column and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bonkl.plots import panels
+from bonkl.plots.style import panels
 
 PROB_LABEL = "probability"
 BETA_LABEL = "β (KL coefficient)"

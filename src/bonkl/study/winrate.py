@@ -1,0 +1,327 @@
+"""Stage ``winrate`` (paper A, sections 5-7): per-reference win-rate tables and their claims.
+
+Tables of one reference: best-of-n's exact and sampled win rates over an n grid with the
+bounds (:func:`win_rate_by_n`), rewind-and-repeat at the reward quantiles
+(:func:`rewind_by_threshold`), and every win-rate/KL curve in one long table
+(:func:`tradeoff_curves`). Win rates count ties as half.
+
+The stage's claims (:data:`CLAIMS`) have margins per reference, from the tables above and
+``(p, r)`` (:func:`reference_margins`), and in the continuous limit, which needs no
+reference (:func:`continuous_margins`). See :mod:`bonkl.study.ledger` for margins,
+tolerances and the ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bonkl import bestofn, rewind, tradeoff
+from bonkl.groups import as_reference, reward_groups
+from bonkl.study.claims import SATURATION_DRAWS
+from bonkl.study.ledger import Claim
+
+
+def win_rate_gap_bound(masses, n):
+    """``(n-1)/2 · Σ masses²``: the reported bound on ``n/(n+1) - W_n`` (paper A, Thm 5.4).
+
+    With the outcome masses ``p(y)`` it is the bound as reported; with the tie-group masses
+    ``p(C)`` it is our tie-aware reading (best-of-n sees only the groups).
+    """
+    masses = np.asarray(masses, dtype=float)
+    return (np.asarray(n, dtype=float) - 1.0) / 2.0 * np.sum(masses * masses)
+
+
+def sampled_win_rate(p, r, draw, pairs: int, rng: np.random.Generator, level: float = 0.95):
+    """``(mean, low, high)``: win rate of a policy from ``pairs`` (policy draw, reference draw).
+
+    ``draw(size, rng)`` returns policy draws (outcome indices); each is paired with a fresh
+    reference draw ``Z ~ p`` and scores 1 (higher reward), 1/2 (tie) or 0. The interval is
+    the normal one at ``level`` with the sample variance of the scores, clipped to [0, 1].
+    """
+    p, r = as_reference(p, r)
+    if pairs < 2:
+        raise ValueError(f"pairs must be >= 2, got {pairs!r}")
+    ours = r[draw(pairs, rng)]
+    theirs = r[rng.choice(p.size, size=pairs, p=p)]
+    scores = (ours > theirs) + 0.5 * (ours == theirs)
+    mean = float(scores.mean())
+    half = float(stats.norm.ppf(0.5 + level / 2) * scores.std(ddof=1) / np.sqrt(pairs))
+    return mean, max(mean - half, 0.0), min(mean + half, 1.0)
+
+
+def win_rate_by_n(p, r, n_grid) -> pd.DataFrame:
+    """Exact best-of-n win rates, bounds and the optimum at the same KL, per ``n``.
+
+    Columns: ``n``, ``kl`` (exact), ``kl_formula``, ``win_rate`` (exact), ``win_rate_bound``
+    (``n/(n+1)``), ``gap`` (bound minus win rate), ``gap_bound_outcomes``
+    (``(n-1)/2 Σ_y p²``, reported), ``gap_bound_tie_groups`` (``(n-1)/2 Σ_C p(C)²``),
+    ``win_rate_limit`` (``1 - p(C*)/2``), ``optimum_win_rate`` (the discrete optimum at the
+    exact KL), ``shortfall`` (optimum minus best-of-n), ``continuous_optimum_win_rate``
+    (the continuous optimum at the formula's KL, to set against ``n/(n+1)``).
+    """
+    p, r = as_reference(p, r)
+    n = np.asarray(n_grid, dtype=float)
+    kl = bestofn.kl(p, r, n)
+    formula = bestofn.kl_formula(n)
+    win = bestofn.win_rate(p, r, n)
+    bound = n / (n + 1.0)
+    optimum = tradeoff.optimum_win_rate(p, r, kl)
+    return pd.DataFrame({
+        "n": n,
+        "kl": kl,
+        "kl_formula": formula,
+        "win_rate": win,
+        "win_rate_bound": bound,
+        "gap": bound - win,
+        "gap_bound_outcomes": win_rate_gap_bound(p, n),
+        "gap_bound_tie_groups": win_rate_gap_bound(reward_groups(p, r).mass, n),
+        "win_rate_limit": np.full(n.size, 1.0 - bestofn.top_mass(p, r) / 2.0),
+        "optimum_win_rate": optimum,
+        "shortfall": optimum - win,
+        "continuous_optimum_win_rate": [tradeoff.continuous_optimum_win_rate(d) for d in formula],
+    })
+
+
+def sampled_by_n(p, r, n_grid, pairs: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Sampled best-of-n win rates per ``n``: ``sampled_win_rate``, ``sampled_low``,
+    ``sampled_high`` (95% interval) and ``pairs``, best-of-n draws by :func:`bonkl.bestofn.sample`.
+    """
+    rows = [sampled_win_rate(p, r, lambda size, g, n=n: bestofn.sample(p, r, n, size, g),
+                             pairs, rng) for n in n_grid]
+    return _sampled_columns(rows, pairs)
+
+
+def _sampled_columns(rows, pairs: int) -> pd.DataFrame:
+    mean, low, high = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+    return pd.DataFrame({"sampled_win_rate": mean, "sampled_low": low, "sampled_high": high,
+                         "pairs": np.full(mean.size, int(pairs))})
+
+
+def rewind_by_threshold(p, r, count: int, pairs: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Rewind-and-repeat at the thresholds of :func:`bonkl.rewind.quantile_thresholds`.
+
+    Columns: ``threshold``, ``accept_mass`` (``p(r >= τ)``), ``kl`` (``log 1/p(r >= τ)``),
+    ``expected_draws``, ``win_rate`` (exact), the sampled win rate and its interval,
+    ``optimum_win_rate`` (the discrete optimum at the same KL), and best-of-n at the same
+    KL (:func:`bonkl.tradeoff.best_of_n_at_kl`): ``bon_n`` and ``bon_win_rate``. At the top
+    threshold (``at_cap``: KL = ``log 1/p(C*)``) best-of-n gets there only as n -> ∞:
+    ``bon_win_rate`` is its limit ``1 - p(C*)/2`` and ``bon_n`` is 0.
+    """
+    p, r = as_reference(p, r)
+    thresholds = rewind.quantile_thresholds(p, r, count)
+    kl = np.array([rewind.kl(p, r, tau) for tau in thresholds])
+    at_cap = thresholds == thresholds.max()
+    bon = [tradeoff.best_of_n_at_kl(p, r, d) if not cap else
+           (0.0, 1.0 - bestofn.top_mass(p, r) / 2.0) for d, cap in zip(kl, at_cap, strict=True)]
+    sampled = [sampled_win_rate(p, r, lambda size, g, t=tau: rewind.sample(p, r, t, size, g),
+                                pairs, rng) for tau in thresholds]
+    table = pd.DataFrame({
+        "threshold": thresholds,
+        "accept_mass": [rewind.accept_mass(p, r, tau) for tau in thresholds],
+        "kl": kl,
+        "expected_draws": [rewind.expected_draws(p, r, tau) for tau in thresholds],
+        "win_rate": [rewind.win_rate(p, r, tau) for tau in thresholds],
+        "optimum_win_rate": tradeoff.optimum_win_rate(p, r, kl),
+        "bon_n": [n for n, _ in bon],
+        "bon_win_rate": [w for _, w in bon],
+        "at_cap": at_cap,
+    })
+    return pd.concat([table, _sampled_columns(sampled, pairs)], axis=1)
+
+
+def tradeoff_curves(by_n: pd.DataFrame, by_threshold: pd.DataFrame, p, r, betas) -> pd.DataFrame:
+    """Every win-rate/KL curve of one reference in one long table.
+
+    Columns ``curve``, ``parameter``, ``kl``, ``win_rate``; curves: ``best_of_n`` (exact, at
+    each ``n``), ``best_of_n_formula`` (the formula's KL and ``n/(n+1)``), ``rewind`` (at
+    each threshold), ``optimum`` (the mid-rank tilt at each ``β`` of ``betas``) and
+    ``continuous_optimum`` (closed form at ``λ = 1/β``).
+    """
+    betas = np.asarray(betas, dtype=float)
+    opt_kl, opt_win = tradeoff.optimum_curve(p, r, betas)
+    cont_kl, cont_win = tradeoff.continuous_optimum(1.0 / betas)
+    parts = [
+        ("best_of_n", by_n["n"], by_n["kl"], by_n["win_rate"]),
+        ("best_of_n_formula", by_n["n"], by_n["kl_formula"], by_n["win_rate_bound"]),
+        ("rewind", by_threshold["threshold"], by_threshold["kl"], by_threshold["win_rate"]),
+        ("optimum", betas, opt_kl, opt_win),
+        ("continuous_optimum", betas, cont_kl, cont_win),
+    ]
+    return pd.concat([pd.DataFrame({"curve": name, "parameter": np.asarray(x, dtype=float),
+                                    "kl": np.asarray(k, dtype=float),
+                                    "win_rate": np.asarray(w, dtype=float)})
+                      for name, x, k, w in parts], ignore_index=True)
+
+
+TABLE_COLUMNS = ["n", "kl", "kl_formula", "win_rate", "win_rate_bound", "optimum_win_rate",
+                 "shortfall"]
+
+
+def summary_table(references: dict, n_list) -> pd.DataFrame:
+    """The stage's table: per reference ``name -> (p, r)`` and ``n``, :data:`TABLE_COLUMNS`."""
+    return pd.concat([win_rate_by_n(p, r, n_list)[TABLE_COLUMNS].assign(reference=name)
+                      for name, (p, r) in references.items()], ignore_index=True)[
+        ["reference", *TABLE_COLUMNS]]
+
+
+TABLE_NOTE = """
+Per reference and n: the exact KL(best-of-n ‖ p) in nats, the usual formula log n − (n−1)/n,
+the exact win rate W_n against a fresh reference draw (ties count half), the bound n/(n+1),
+the largest win rate any policy reaches at the same (exact) KL (the tilt of p by the
+mid-rank reward), and the shortfall of best-of-n from that optimum.
+"""
+
+
+# ------------------------------------------------------------------ the stage's claims
+
+STATED_WIN_RATE = 0.999  # "about 0.999 win rate at about 5.9 nats with n < 1000"
+STATED_WIN_RATE_HALF_UNIT = 0.0005  # "about": within half a unit of the last digit given
+STATED_KL = 5.9
+STATED_KL_HALF_UNIT = 0.05
+STATED_N_BELOW = 1000
+CONTINUOUS = "continuous limit"
+
+CLAIMS = {
+    c.claim: c
+    for c in [
+        Claim("A", "win_rate_le_bound", "W_n <= n/(n+1) for every discrete p and n (ties half)",
+              "proven", "figures/winrate_vs_n.png", 1e-12),
+        Claim("A", "win_rate_gap_bound_outcomes",
+              "n/(n+1) - W_n <= (n-1)/2·Σ_y p(y)² (Theorem 5.4 as reported)",
+              "reported", "figures/winrate_vs_n.png", 1e-12),
+        Claim("A", "win_rate_gap_bound_distinct_rewards",
+              "the reported bound (n-1)/2·Σ_y p(y)², on references whose rewards are all distinct",
+              "derived", "figures/winrate_vs_n.png", 1e-12),
+        Claim("A", "win_rate_gap_bound_tie_groups",
+              "n/(n+1) - W_n <= (n-1)/2·Σ_C p(C)² over reward tie groups C "
+              "(our tie-aware reading of Theorem 5.4)",
+              "derived", "figures/winrate_vs_n.png", 1e-12),
+        Claim("A", "win_rate_limit",
+              "W_n -> 1 - p(C*)/2 as n -> ∞ (checked at n = 50/p(C*), within 1e-12)",
+              "proven", "figures/winrate_vs_n.png", 1e-12),
+        Claim("A", "best_of_n_le_optimum",
+              "best-of-n's win rate is at most the discrete optimum's (the tilt of p by the "
+              "mid-rank reward) at the same KL",
+              "derived", "figures/winrate_tradeoff.png", 1e-12),
+        Claim("A", "best_of_n_beats_rewind",
+              "at the KL of each rewind-and-repeat threshold, best-of-n (interpolated between "
+              "consecutive n) wins at least as often (continuous limit: 1 - ε/e against 1 - ε/2)",
+              "derived", "figures/winrate_rewind.png", 1e-12),
+        Claim("A", "continuous_best_of_n_le_optimum",
+              "continuous limit: n/(n+1) <= the optimum's W at KL = log n - (n-1)/n "
+              "(best-of-n just below the optimal curve)",
+              "derived", "figures/winrate_tradeoff.png", 1e-11),
+        Claim("A", "win_rate_0999_continuous",
+              "win rate 0.999 at about 5.9 nats with n < 1000, as stated (continuous limit: "
+              "n/(n+1) and log n - (n-1)/n)",
+              "stated-number", "figures/winrate_tradeoff.png", 0.0),
+        Claim("A", "win_rate_0999_references",
+              "win rate about 0.999 at about 5.9 nats with n < 1000, on our references: at "
+              "n = 999 the exact W_n within 0.0005 of 0.999 and the exact KL within 0.05 of 5.9",
+              "stated-number", "figures/winrate_vs_n.png", 0.0),
+    ]
+}
+
+
+def _rows(claim: str, cases, margins) -> pd.DataFrame:
+    return pd.DataFrame({"claim": claim, "case": list(cases),
+                         "margin": np.asarray(margins, dtype=float)})
+
+
+def _n_cases(n) -> list[str]:
+    return [f"n={value:.6g}" for value in n]
+
+
+def _first_n_reaching(p, r, win: float) -> int | None:
+    """Smallest integer n with ``W_n >= win`` (``W_n`` increases to ``1 - p(C*)/2``), or None."""
+    if 1.0 - bestofn.top_mass(p, r) / 2.0 <= win:  # W_n < its limit: never reached
+        return None
+    high = 1
+    while bestofn.win_rate(p, r, high) < win:
+        high *= 2
+    low = max(high // 2, 1)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if bestofn.win_rate(p, r, mid) >= win else (mid, high)
+    return high if bestofn.win_rate(p, r, low) < win else low
+
+
+def stated_number_margins(p, r) -> pd.DataFrame:
+    """Margins of the stated "0.999 at about 5.9 nats with n < 1000" for one reference, at
+    n = 999: the win rate and the KL against the stated values, each within half a unit of
+    the last digit given. No discrete reference reaches 0.999 itself at n = 999, as
+    ``W_n < n/(n+1) = 0.999``; the case labels say where ``W_n`` does reach it, if ever.
+    """
+    n = STATED_N_BELOW - 1
+    win, kl = bestofn.win_rate(p, r, n), bestofn.kl(p, r, n)
+    reach = _first_n_reaching(p, r, STATED_WIN_RATE)
+    where = (f"W reaches 0.999 at n={reach}, KL={bestofn.kl(p, r, reach):.4g}" if reach else
+             f"W never reaches 0.999 (limit 1 - p(C*)/2 = "
+             f"{1 - bestofn.top_mass(p, r) / 2:.6g})")
+    label = f"n={n}: KL={kl:.4g}, W={win:.6g}; {where}"
+    return _rows("win_rate_0999_references",
+                 [f"{label}: W about {STATED_WIN_RATE}", f"{label}: KL about {STATED_KL}"],
+                 [STATED_WIN_RATE_HALF_UNIT - abs(win - STATED_WIN_RATE),
+                  STATED_KL_HALF_UNIT - abs(kl - STATED_KL)])
+
+
+def reference_margins(p, r, by_n: pd.DataFrame, by_threshold: pd.DataFrame) -> pd.DataFrame:
+    """Margins ``claim, case, margin`` of the per-reference claims.
+
+    ``by_n`` and ``by_threshold`` are the reference's tables from
+    :func:`bonkl.study.winrate.win_rate_by_n` and :func:`bonkl.study.winrate.rewind_by_threshold`.
+    ``n = 1`` is left out (every bound holds with equality there), and so are the rewind
+    thresholds at KL 0 and at the cap, where best-of-n matches rewind-and-repeat exactly.
+    """
+    p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
+    table = by_n[by_n["n"] >= 2]
+    cases = _n_cases(table["n"])
+    top = bestofn.top_mass(p, r)
+    n_saturated = max(1.0, SATURATION_DRAWS / top)
+    limit_error = abs(bestofn.win_rate(p, r, n_saturated) - (1.0 - top / 2.0))
+    compared = by_threshold[(by_threshold["kl"] > 0) & ~by_threshold["at_cap"].astype(bool)]
+    parts = [
+        _rows("win_rate_le_bound", cases, table["gap"]),
+        _rows("win_rate_gap_bound_outcomes", cases, table["gap_bound_outcomes"] - table["gap"]),
+        _rows("win_rate_gap_bound_tie_groups", cases,
+              table["gap_bound_tie_groups"] - table["gap"]),
+        _rows("win_rate_limit", _n_cases([n_saturated]), [-limit_error]),
+        _rows("best_of_n_le_optimum", [f"{c}, KL={k:.4g}" for c, k in zip(cases, table["kl"],
+                                                                            strict=True)],
+              table["optimum_win_rate"] - table["win_rate"]),
+        _rows("best_of_n_beats_rewind",
+              [f"threshold={t:.6g}, KL={k:.4g}, n={n:.6g}" for t, k, n in
+               zip(compared["threshold"], compared["kl"], compared["bon_n"], strict=True)],
+              compared["bon_win_rate"] - compared["win_rate"]),
+        stated_number_margins(p, r),
+    ]
+    support = r[p > 0]
+    if np.unique(support).size == support.size:
+        parts.append(_rows("win_rate_gap_bound_distinct_rewards", cases,
+                           table["gap_bound_outcomes"] - table["gap"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def continuous_margins(n_grid) -> pd.DataFrame:
+    """Margins of the continuous-limit claims (reference ``"continuous limit"``).
+
+    Best-of-n below the optimal curve for every ``n >= 2`` of ``n_grid``; the stated number:
+    the smallest n with ``n/(n+1) >= 0.999`` must be below 1000, and the formula's KL there
+    within half a unit of 5.9 nats.
+    """
+    n = np.asarray([m for m in n_grid if m >= 2], dtype=float)
+    formula = bestofn.kl_formula(n)
+    optimum = np.array([tradeoff.continuous_optimum_win_rate(d) for d in formula])
+    n_star = int(np.ceil(STATED_WIN_RATE / (1.0 - STATED_WIN_RATE) - 1e-9))  # n/(n+1) >= w
+    kl_star = bestofn.kl_formula(n_star)
+    optimum_star = tradeoff.continuous_optimum_win_rate(kl_star)
+    label = (f"n={n_star}: KL={kl_star:.6g}, n/(n+1)={n_star / (n_star + 1):.6g}, "
+             f"optimum W at that KL={optimum_star:.10g}")
+    return pd.concat([
+        _rows("continuous_best_of_n_le_optimum", _n_cases(n), optimum - n / (n + 1.0)),
+        _rows("win_rate_0999_continuous", [f"{label}: n < {STATED_N_BELOW}",
+                                           f"{label}: KL about {STATED_KL}"],
+              [STATED_N_BELOW - 1 - n_star, STATED_KL_HALF_UNIT - abs(kl_star - STATED_KL)]),
+    ], ignore_index=True).assign(reference=CONTINUOUS)
