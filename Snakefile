@@ -29,11 +29,16 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
+    """The whole study: every table, figure and the claims ledger."""
     input:
-        expand(f"{RESULTS}/bestofn/{{reference}}.csv", reference=REFERENCES),
-        f"{RESULTS}/claims.csv",
+        expand(rules.bestofn.output[0], reference=REFERENCES),
+        rules.claims_ledger.output[0],
         f"{FIGURES}/claims.md",
         f"{FIGURES}/claims.html",
-        expand(f"{FIGURES}/{{figure}}.{{ext}}", figure=FIGURE_SPECS, ext=["png", "pdf", "csv"]),
+        expand(
+            f"{FIGURES}/{{figure}}.{{ext}}",
+            figure=FIGURE_SPECS,
+            ext=["png", "pdf", "csv"],
+        ),
         TARGETS,
-    default_target: True

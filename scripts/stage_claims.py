@@ -1,4 +1,4 @@
-"""A stage's claims ledger rows: ``summarize`` its margins with ``CLAIMS`` of the module ``params.claims``."""
+"""A stage's claims ledger rows: its margins summarised with ``CLAIMS`` of ``params.claims``."""
 
 from importlib import import_module
 

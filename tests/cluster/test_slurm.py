@@ -1,7 +1,7 @@
 """Cluster tests: the Slurm profile on a real single-node Slurm, started by local-slurm.sh.
 
 They need root (to install and start Slurm) and the executor plugin (``pip install -e
-".[slurm]"``), and skip without them. Deselect them with ``pytest -m "not cluster"``.
+".[slurm]"``), and run only on an explicit opt-in: ``BONKL_SLURM=1 pytest -m cluster``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pytest
 import yaml
 from workflow_runs import ROOT, copy_project, digest, snakemake
 
-pytestmark = pytest.mark.cluster
 SCRIPT = ROOT / "tests" / "cluster" / "local-slurm.sh"
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 CANNOT_RUN_HERE = 77  # local-slurm.sh: not root, or the packages are unreachable

@@ -4,46 +4,50 @@
 
 
 rule claims_reference:
+    """Paper A's KL claims checked on one reference of the config."""
     input:
-        reference=f"{RESULTS}/reference/{{reference}}.csv",
+        reference=rules.reference.output[0],
         lib=library("claims_reference"),
     output:
         f"{RESULTS}/claims/reference/{{reference}}.csv",
-    params:
-        n_grid=CLAIMS_N_GRID,
     log:
         f"{LOGS}/claims_reference/{{reference}}.log",
     benchmark:
         f"{BENCHMARKS}/claims_reference/{{reference}}.tsv"
+    params:
+        n_grid=CLAIMS_N_GRID,
     script:
         "../../scripts/claims_reference.py"
 
 
 rule claims_random:
+    """Paper A's KL claims checked on a chunk of random references with ties and tiny masses."""
     input:
         lib=library("claims_random"),
     output:
         f"{RESULTS}/claims/random/{{chunk}}.csv",
-    params:
-        seed=config["seed"],
-        reference_count=lambda w: min(
-            config["claims"]["chunk_size"],
-            config["claims"]["random_references"] - int(w.chunk) * config["claims"]["chunk_size"],
-        ),
-        max_size=config["claims"]["max_size"],
-        n_grid=CLAIMS_N_GRID,
     log:
         f"{LOGS}/claims_random/{{chunk}}.log",
     benchmark:
         f"{BENCHMARKS}/claims_random/{{chunk}}.tsv"
+    params:
+        seed=config["seed"],
+        reference_count=lambda w: min(
+            config["claims"]["chunk_size"],
+            config["claims"]["random_references"]
+            - int(w.chunk) * config["claims"]["chunk_size"],
+        ),
+        max_size=config["claims"]["max_size"],
+        n_grid=CLAIMS_N_GRID,
     script:
         "../../scripts/claims_random.py"
 
 
 rule claims_ledger:
+    """The claims ledger: every stage's rows merged, each with its status and source."""
     input:
-        summaries=expand(f"{RESULTS}/claims/reference/{{reference}}.csv", reference=REFERENCES)
-        + expand(f"{RESULTS}/claims/random/{{chunk}}.csv", chunk=CLAIMS_CHUNKS)
+        summaries=expand(rules.claims_reference.output[0], reference=REFERENCES)
+        + expand(rules.claims_random.output[0], chunk=CLAIMS_CHUNKS)
         + CLAIM_SUMMARIES,
         lib=library("claims_ledger"),
     output:

@@ -1,5 +1,6 @@
 # Shared definitions: output locations, the checked reference list, grids, and the
 # library modules each rule depends on (so editing a module reruns exactly its users).
+import os
 import re
 import math
 from pathlib import Path
@@ -20,7 +21,9 @@ SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
 try:  # what the schema cannot express: cross-key checks, user files (bonkl.pipeline.config_checks)
-    check_config(config, yaml.safe_load((Path(workflow.basedir) / SCHEMA).read_text("utf-8")))
+    check_config(
+        config, yaml.safe_load((Path(workflow.basedir) / SCHEMA).read_text("utf-8"))
+    )
 except ConfigError as err:
     raise WorkflowError(f"config: {err}") from None
 
@@ -61,8 +64,12 @@ def reference_lists(key):
 CLAIM_SUMMARIES = []
 FIGURE_SPECS = {}
 TARGETS = []
-N_GRID = log_integer_grid(config["bestofn"]["n_grid"]["max"], config["bestofn"]["n_grid"]["points"])
-CLAIMS_N_GRID = log_integer_grid(config["claims"]["n_grid"]["max"], config["claims"]["n_grid"]["points"])
+N_GRID = log_integer_grid(
+    config["bestofn"]["n_grid"]["max"], config["bestofn"]["n_grid"]["points"]
+)
+CLAIMS_N_GRID = log_integer_grid(
+    config["claims"]["n_grid"]["max"], config["claims"]["n_grid"]["points"]
+)
 CLAIMS_CHUNKS = range(
     math.ceil(config["claims"]["random_references"] / config["claims"]["chunk_size"])
 )
@@ -77,4 +84,40 @@ def library(script, *dynamic):
     """Source files of the bonkl modules that ``scripts/<script>.py`` reaches through its
     imports (and through ``dynamic``, modules it imports by name), so that editing one
     reruns exactly the rules whose scripts use it (bonkl.pipeline.code_deps)."""
-    return list(library_files(str(SCRIPTS / f"{script}.py"), str(SRC), tuple(dynamic)))
+    files = library_files(str(SCRIPTS / f"{script}.py"), str(SRC), tuple(dynamic))
+    return [
+        os.path.relpath(f) for f in files
+    ]  # relative: a moved checkout reruns nothing
+
+
+def reference_inputs(wildcards):
+    """Inputs of the reference jobs: the library, and the user's file for family `file`."""
+    spec = REFERENCES[wildcards.reference]
+    inputs = {"lib": library("reference")}
+    if spec["family"] == "file":
+        inputs["user_file"] = spec["path"]
+    return inputs
+
+
+# Stage policy_gradient (PG, PG_BETAS and PG_RUN are set in policy_gradient.smk).
+def pg_runs(task):
+    """(wildcards, labels) of every run of ``task``, in one fixed order."""
+    return [
+        (
+            dict(
+                task=task, regularizer=regularizer, method=method, beta=label, seed=seed
+            ),
+            dict(regularizer=regularizer, method=method, beta=beta, seed=seed),
+        )
+        for regularizer in PG["regularizers"]
+        for method in PG["methods"]
+        for label, beta in PG_BETAS.items()
+        for seed in range(PG["seeds"])
+    ]
+
+
+def pg_run_files(name):
+    """Input function: the file ``name`` of every run of the wildcards' task."""
+    return lambda w: [
+        f"{PG_RUN}/{name}.csv".format(**wildcards) for wildcards, _ in pg_runs(w.task)
+    ]

@@ -5,6 +5,7 @@
 for _figure, _spec in FIGURE_SPECS.items():
 
     rule:
+        """One figure of the study: PNG, PDF and the plotted data as CSV."""
         name:
             f"figure_{_figure}"
         input:
@@ -19,22 +20,23 @@ for _figure, _spec in FIGURE_SPECS.items():
             ),
             pdf=f"{FIGURES}/{_figure}.pdf",
             csv=f"{FIGURES}/{_figure}.csv",
+        log:
+            f"{LOGS}/figure_{_figure}.log",
+        benchmark:
+            f"{BENCHMARKS}/figure_{_figure}.tsv"
         params:
             figure=_figure,
             plots=_spec["plots"],
             column=_spec["column"],
             labels=list(_spec["tables"]),
-        log:
-            f"{LOGS}/figure_{_figure}.log",
-        benchmark:
-            f"{BENCHMARKS}/figure_{_figure}.tsv"
         script:
             "../../scripts/figure.py"
 
 
 rule claims_tables:
+    """The claims ledger as Markdown (figures/) and HTML (the report)."""
     input:
-        ledger=f"{RESULTS}/claims.csv",
+        ledger=rules.claims_ledger.output[0],
         lib=library("claims_tables"),
     output:
         markdown=f"{FIGURES}/claims.md",

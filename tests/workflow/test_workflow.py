@@ -16,8 +16,6 @@ from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
 from bonkl.study.claims import CLAIMS
 from bonkl.study.ledger import STATUSES
 
-pytestmark = pytest.mark.workflow
-
 
 def edit(module: Path) -> None:
     """A real edit (Snakemake 9 compares input checksums, so a bare touch is not one)."""
@@ -74,6 +72,7 @@ def test_claims_ledger_lists_every_claim(project, test_config):
     assert all(claim in markdown for claim in ledger["claim"])
 
 
+@pytest.mark.slow
 def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, figure_rules):
     """``snakemake --report``, opened in headless Chromium: every figure renders (no broken
     image), every caption is filled in from the config, the ledger and the stages' tables
@@ -101,43 +100,6 @@ def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, 
 
 def test_second_run_has_nothing_to_do(project):
     assert planned_jobs(project, "--configfile", "config/test.yaml") == {}
-
-
-def test_edits_rerun_exactly_their_dependents(project, test_config, figure_rules):
-    kl_figures = {f"figure_{name}" for name in test_config["bestofn"]["figures"]}
-    paper_b_figures = {rule for rule in figure_rules if rule.startswith("figure_kl_")} - kl_figures
-    edited = dict(test_config, bestofn=dict(test_config["bestofn"], mc_draws=150))
-    (project / "config" / "edited.yaml").write_text(yaml.safe_dump(edited))
-    jobs = planned_jobs(project, "--configfile", "config/edited.yaml")
-    assert set(jobs) == {"bestofn", "all"} | kl_figures
-    assert jobs["bestofn"] == len(test_config["references"])
-
-    edit(project / "src" / "bonkl" / "plots_bestofn.py")
-    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | kl_figures
-
-    edit(project / "src" / "bonkl" / "plots.py")
-    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == {"all"} | figure_rules
-
-    winrate_figures = {rule for rule in figure_rules if rule.startswith("figure_winrate_")}
-    regularized_figures = {rule for rule in figure_rules if rule.startswith("figure_regularized")}
-    pg_figures = {rule for rule in figure_rules if rule.startswith("figure_policy_gradient")}
-    edit(project / "src" / "bonkl" / "bestofn.py")
-    bestofn_users = {
-        "all", "bestofn", "claims_reference", "claims_random", "claims_ledger",
-        "claims_tables", *kl_figures, "kl_frontier", "kl_memoryless", "kl_tables",
-        *paper_b_figures,
-        "regularized_example", "regularized_cross_paper",
-        "regularized_claims", "regularized_cross_paper_table", *regularized_figures,
-        "winrate", "winrate_table", "claims_winrate_continuous", *winrate_figures,
-        *pg_figures,  # planned since the plots.py edit
-    }
-    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == bestofn_users
-
-    edit(project / "src" / "bonkl" / "rl_tasks.py")
-    assert set(planned_jobs(project, "--configfile", "config/test.yaml")) == bestofn_users | {
-        "policy_gradient_reference", "policy_gradient_run", "policy_gradient_aggregate",
-        "policy_gradient_claims", "policy_gradient_table",
-    }
 
 
 def test_full_study_dry_run(tmp_path):
@@ -170,6 +132,7 @@ BAD_CONFIGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("key", "value", "message"), BAD_CONFIGS,
                          ids=[m for _, _, m in BAD_CONFIGS])
 def test_bad_config_is_refused_before_any_job(tmp_path, test_config, key, value, message):
@@ -199,6 +162,7 @@ def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
     assert not (workdir / test_config["paths"]["results"]).exists()
 
 
+@pytest.mark.slow
 def test_cores_1_and_2_give_the_same_bytes(project, test_config):
     """The fixture's run (--cores 2) and every job again with --cores 1: the hash manifests
     of all tables and figures (PNG and PDF too) are identical. Both manifests go to
@@ -290,6 +254,7 @@ WINRATE_BAD = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("change", "message"), WINRATE_BAD, ids=[m for _, m in WINRATE_BAD])
 def test_bad_winrate_config_is_refused(tmp_path, test_config, change, message):
     workdir = copy_project(tmp_path)

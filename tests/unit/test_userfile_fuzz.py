@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from workflow_runs import copy_project, snakemake
 
 from bonkl.plumbing.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
 
@@ -439,38 +438,3 @@ def test_huge_file_fault_in_the_last_row(huge, tmp_path):
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ReferenceFileError, match=rf"row {ROWS}: column 'logprob' is 'nan'"):
         load_user_file(bad)
-
-
-# --------------------------------------------------------------------------- the pipeline
-
-REFERENCE_ONLY = """
-# The project's reference rule alone, without the parse-time checks of common.smk, so the
-# job itself meets the bad file.
-RESULTS, LOGS, BENCHMARKS = "results", "logs", "benchmarks"
-REFERENCES = {"mine": {"name": "mine", "family": "file", "path": "broken.csv",
-                       "normalize": True}}
-config["seed"] = 1
-
-
-def library(script):
-    return [f"scripts/{script}.py"]
-
-
-include: "workflow/rules/reference.smk"
-"""
-
-
-@pytest.mark.workflow
-def test_reference_job_on_a_bad_file_leaves_no_output(tmp_path):
-    """The reference job fails naming the file and row, and leaves no table behind (the
-    script validates before writing; Snakemake removes a failed job's outputs)."""
-    workdir = copy_project(tmp_path)
-    (workdir / "broken.csv").write_text("logprob,reward\n-0.1,1\nnan,2\n", encoding="utf-8")
-    (workdir / "reference_only.smk").write_text(REFERENCE_ONLY, encoding="utf-8")
-    result = snakemake(workdir, "--snakefile", "reference_only.smk", "results/reference/mine.csv",
-                       check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    assert "broken.csv, row 2: column 'logprob' is 'nan'" in (
-        workdir / "logs" / "reference" / "mine.log").read_text(encoding="utf-8")
-    assert not (workdir / "results" / "reference" / "mine.csv").exists(), output

@@ -19,8 +19,6 @@ import pytest
 import yaml
 from workflow_runs import copy_project, digest, snakemake
 
-pytestmark = pytest.mark.workflow
-
 
 def interrupt(workdir: Path, configfile: str, signum: int, after_jobs: int) -> int:
     """Start a run, send ``signum`` to its process group once ``after_jobs`` jobs finished.
@@ -58,6 +56,9 @@ def outputs(workdir: Path, config: dict) -> dict[str, str]:
     return manifest
 
 
+pytestmark = pytest.mark.slow  # each test runs the study about twice
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_test_config_run_resumes_to_the_same_bytes(tmp_path, project,
                                                                test_config, signum):
@@ -69,7 +70,6 @@ def test_interrupted_test_config_run_resumes_to_the_same_bytes(tmp_path, project
     assert outputs(workdir, test_config) == outputs(project, test_config)
 
 
-@pytest.mark.slow
 def test_interrupted_full_run_resumes_to_the_same_bytes(tmp_path):
     """The full config: SIGINT a third of the way, resume; SIGKILL later, unlock, resume."""
     baseline, interrupted = copy_project(tmp_path / "baseline"), copy_project(tmp_path / "cut")

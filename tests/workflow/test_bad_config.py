@@ -17,8 +17,7 @@ import yaml
 from bad_configs import CHECK_CASES, SCHEMA_CASES, edited
 from workflow_runs import copy_project, snakemake
 
-pytestmark = pytest.mark.workflow
-
+pytestmark = pytest.mark.slow  # 42 Snakemake runs on bad configs, about 50 s
 CASES = SCHEMA_CASES + CHECK_CASES
 PARALLEL_RUNS = 8  # mostly waiting: Snakemake's start-up, not CPU
 

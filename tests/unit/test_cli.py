@@ -15,7 +15,7 @@ import pytest
 from bonkl import bestofn, tilt
 from bonkl.plumbing.userfile import load_user_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples" / "lm_samples.csv"
 
 

@@ -4,13 +4,11 @@ small fixture workflow written here, and the real workflow's rules each in one s
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+ROOT = Path(__file__).resolve().parents[2]
 
 import stages  # noqa: E402
 
