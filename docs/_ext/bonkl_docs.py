@@ -1,0 +1,170 @@
+"""Sphinx extension of the bonkl docs: pages generated at build time, and strictness.
+
+- ``api/<module>.rst``: one autodoc page per module of :mod:`bonkl`, found by walking the
+  package, so no module can be left out of the reference; ``api/index.rst`` lists them by
+  layer.
+- ``config-reference.md``: every key of ``config/schema.yaml`` with its type, bounds,
+  default and ``description``; a key without a description is a warning (an error under
+  ``-W``).
+- A public function, class, method or module without a docstring is a warning too.
+
+Generated files are written beside the sources and git-ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import yaml
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+DOCS = Path(__file__).resolve().parents[1]
+ROOT = DOCS.parent
+LAYERS = [
+    ("The public mathematics", lambda name: name.count(".") == 1
+     and name not in ("bonkl.cli",)),
+    ("Sampled RL: bonkl.rl", lambda name: name.startswith("bonkl.rl")),
+    ("The study, one module per stage: bonkl.study", lambda name: name.startswith("bonkl.study")),
+    ("Figures, one module per stage: bonkl.plots", lambda name: name.startswith("bonkl.plots")),
+    ("Plumbing: bonkl.plumbing", lambda name: name.startswith("bonkl.plumbing")),
+    ("The pipeline's parse-time code: bonkl.pipeline",
+     lambda name: name.startswith("bonkl.pipeline")),
+    ("The command line", lambda name: name == "bonkl.cli"),
+]
+
+
+def modules() -> list[str]:
+    import bonkl
+
+    names = ["bonkl"] + [m.name for m in pkgutil.walk_packages(bonkl.__path__, "bonkl.")]
+    for name in names:
+        importlib.import_module(name)
+    return sorted(names)
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless the file holds it already (keeps Sphinx's cache valid)."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def write_api(app) -> None:
+    names = modules()
+    api = DOCS / "api"
+    for name in names:
+        title = f"``{name}``"
+        write_if_changed(api / f"{name}.rst",
+                         f"{title}\n{'=' * len(title)}\n\n.. automodule:: {name}\n")
+    lines = ["API reference", "=============", "",
+             "Generated from the docstrings of every module of :mod:`bonkl`, by layer. The",
+             "layers are import-linter contracts in ``pyproject.toml``: a layer imports only",
+             "the layers listed after it.", ""]
+    placed = set()
+    for heading, belongs in LAYERS:
+        members = [n for n in names if n != "bonkl" and n not in placed and belongs(n)]
+        placed.update(members)
+        lines += [heading, "-" * len(heading), "", ".. toctree::", "   :maxdepth: 1", ""]
+        lines += [f"   {name}" for name in members] + [""]
+    lines += ["The package", "-----------", "", ".. toctree::", "   :maxdepth: 1", "",
+              "   bonkl", ""]
+    write_if_changed(api / "index.rst", "\n".join(lines))
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        target = schema
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _type(node: dict) -> str:
+    if "enum" in node:
+        return "one of " + ", ".join(f"`{v}`" for v in node["enum"])
+    if "oneOf" in node or "anyOf" in node:
+        return " or ".join(_type(n) for n in node.get("oneOf", node.get("anyOf")))
+    kind = node.get("type", "any")
+    if kind == "array" and isinstance(node.get("items"), dict):
+        return f"list of {_type(node['items'])}"
+    return kind if isinstance(kind, str) else " or ".join(kind)
+
+
+def _bounds(node: dict) -> str:
+    parts = []
+    for key, sign in [("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"),
+                      ("exclusiveMaximum", "<"), ("minItems", "items ≥"),
+                      ("maxItems", "items ≤")]:
+        if key in node:
+            parts.append(f"{sign} {node[key]}")
+    return ", ".join(parts)
+
+
+def schema_rows(schema: dict, node: dict, path: str, rows: list, missing: list) -> None:
+    node = _resolve(schema, node)
+    for name, child in node.get("properties", {}).items():
+        key = f"{path}.{name}" if path else name
+        child_resolved = _resolve(schema, child)
+        description = child.get("description") or child_resolved.get("description")
+        if not description:
+            missing.append(key)
+        required = name in node.get("required", [])
+        default = child_resolved.get("default")
+        rows.append((key, _type(child_resolved), _bounds(child_resolved),
+                     "required" if required else f"default `{default}`" if default is not None
+                     else "optional", " ".join((description or "").split())))
+        schema_rows(schema, child_resolved, key, rows, missing)
+        items = child_resolved.get("items")
+        if isinstance(items, dict):
+            schema_rows(schema, items, f"{key}[]", rows, missing)
+        for option in child_resolved.get("oneOf", []) + child_resolved.get("anyOf", []):
+            schema_rows(schema, option, key, rows, missing)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        schema_rows(schema, extra, f"{path}.<name>", rows, missing)
+
+
+def write_config_reference(app) -> None:
+    schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text(encoding="utf-8"))
+    rows, missing = [], []
+    schema_rows(schema, schema, "", rows, missing)
+    seen, unique = set(), []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            unique.append(row)
+    lines = ["# Config reference", "",
+             "Every key of `config/schema.yaml`, generated from the schema at build time. The",
+             "schema is checked by Snakemake's `validate` when the workflow is parsed; what it",
+             "cannot express is checked next by `bonkl.pipeline.config_checks`. Both run before",
+             "any job. Keys under a list (`[]`) are per item.", "",
+             "| key | type | bounds | required / default | meaning |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+              for row in unique]
+    write_if_changed(DOCS / "config-reference.md", "\n".join(lines) + "\n")
+    for key in sorted(set(missing)):
+        logger.warning("config/schema.yaml: the key %r has no description", key)
+
+
+def require_docstring(app, what, name, obj, options, lines) -> None:
+    """Warn about a public module, class, function or method of bonkl with no docstring
+    (members imported from elsewhere are documented where they are defined)."""
+    if what not in ("module", "class", "function", "method") or any(l.strip() for l in lines):
+        return
+    home = getattr(obj, "__module__", None) if what != "module" else name
+    if name.rsplit(".", 1)[-1].startswith("_") or not (home or "").startswith("bonkl"):
+        return
+    if what in ("class", "function") and name != f"{home}.{obj.__name__}":
+        return  # imported into the documented module
+    logger.warning("%s %s has no docstring", what, name)
+
+
+def setup(app):
+    app.connect("builder-inited", write_api)
+    app.connect("builder-inited", write_config_reference)
+    app.connect("autodoc-process-docstring", require_docstring)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
