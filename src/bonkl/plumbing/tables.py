@@ -39,6 +39,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
+    """A table written by :func:`write_table`, as a DataFrame."""
     return pd.read_csv(path)
 
 

@@ -40,6 +40,7 @@ class GaussianPolicy:
     grid: np.ndarray
 
     def logits(self, theta: np.ndarray) -> np.ndarray:
+        """``ℓ_k = −(y_k − μ)²/(2σ²)``, the unnormalised log-probabilities."""
         mu, log_sigma = theta
         return -0.5 * ((self.grid - mu) * np.exp(-log_sigma)) ** 2
 
@@ -57,13 +58,16 @@ class CategoricalPolicy:
     grid: np.ndarray
 
     def logits(self, theta: np.ndarray) -> np.ndarray:
+        """``ℓ = θ``: the parameters are the logits."""
         return np.asarray(theta, dtype=float)
 
     def pullback(self, theta: np.ndarray, grad_logits: np.ndarray) -> np.ndarray:
+        """``∂value/∂θ = ∂value/∂ℓ``, since ``ℓ = θ``."""
         return grad_logits
 
 
 def log_policy(logits: np.ndarray) -> np.ndarray:
+    """``log softmax(ℓ) = ℓ − logsumexp(ℓ)``."""
     return logits - special.logsumexp(logits)
 
 
