@@ -271,7 +271,7 @@ JSONL = "\n".join([
 def test_jsonl_of_several_prompts(tmp_path):
     """Identical completions of a prompt merge (log-probs within the tolerance), counting draws;
     each prompt is normalised on its own; an empty completion is an outcome."""
-    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns(outcome="completion"),
+    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns(),
                          normalize=True)
     assert list(table["prompt"]) == ["capital?", "capital?", "a poem", "a poem"]
     assert list(table["outcome"]) == ["Paris", "Paris.", "Roses", ""]
@@ -288,14 +288,14 @@ def test_jsonl_of_several_prompts(tmp_path):
 def test_paper_rewards(tmp_path, reward, expected):
     """Paper A's Fig. 4 rewards: the log-likelihood, minus the length in characters."""
     table = load_samples(write(tmp_path, "s.jsonl", JSONL),
-                         Columns(outcome="completion", reward=reward), normalize=True)
+                         Columns(reward=reward), normalize=True)
     np.testing.assert_array_equal(table["reward"], expected)
 
 
 def test_neg_length_counts_tokens_when_given(tmp_path):
     path = write(tmp_path, "t.csv", "prompt,completion,logprob,num_tokens\n"
                  "p,abc,-0.5,7\np,abcdef,-1,2\np,abc,-0.5,7\n")
-    table = load_samples(path, Columns(outcome="completion", reward="neg-length"),
+    table = load_samples(path, Columns(reward="neg-length"),
                          normalize=True)
     np.testing.assert_array_equal(table["reward"], [-7.0, -2.0])
 
@@ -317,7 +317,7 @@ BAD_SAMPLES = [
 def test_bad_samples_name_the_prompt_and_rows(tmp_path, content, fragments, row):
     path = write(tmp_path, "bad.csv", content)
     with pytest.raises(ReferenceFileError) as info:
-        load_samples(path, Columns(outcome="completion"))
+        load_samples(path, Columns())
     message = str(info.value)
     assert message.startswith(str(path)), message
     if row is not None:
@@ -329,7 +329,7 @@ def test_bad_samples_name_the_prompt_and_rows(tmp_path, content, fragments, row)
 def test_jsonl_errors_name_lines(tmp_path):
     path = write(tmp_path, "s.jsonl", JSONL.replace('"reward": 0.2', '"reward": "high"'))
     with pytest.raises(ReferenceFileError, match=r"s\.jsonl, line 4: column 'reward' is 'high'"):
-        load_samples(path, Columns(outcome="completion"), normalize=True)
+        load_samples(path, Columns(), normalize=True)
 
 
 def test_normalize_hint_speaks_the_callers_language(tmp_path):

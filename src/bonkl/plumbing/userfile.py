@@ -8,7 +8,7 @@ names are :class:`Columns`; the defaults are those of the ``reference`` stage's 
 - ``reward``, required unless the reward is computed (:data:`REWARDS`, paper A, Fig. 4):
   ``loglik`` is the reference log-probability, ``neg-length`` minus the completion's
   length in characters, or minus ``num_tokens`` when that column is present;
-- ``outcome`` (the completion; rows sharing it within a prompt are one outcome), optional:
+- ``completion`` or ``outcome`` (rows sharing it within a prompt are one outcome), optional:
   without it every row is its own outcome;
 - ``prompt``, optional: without it the file is one prompt (named ``""``);
 - ``count`` (how many times that row's outcome was drawn, a positive integer up to 2^53),
@@ -223,14 +223,16 @@ def _text(path, df: pd.DataFrame, column: str, blank_ok: bool, what: str) -> np.
 
 @dataclass(frozen=True)
 class Columns:
-    """Which columns hold what (``None``: absent or found as documented in the module doc).
+    """Which columns hold what.
 
-    ``logprob``: a column of natural-log probabilities; ``None`` takes whichever of
-    ``logprob`` and ``prob`` the file has. ``reward``: a column, or one of :data:`REWARDS`.
+    ``outcome``: the completion (or an id); ``None`` takes ``completion`` if the file has it,
+    else ``outcome``. ``logprob``: a column of natural-log probabilities; ``None`` takes
+    whichever of ``logprob`` and ``prob`` the file has. ``reward``: a column, or one of
+    :data:`REWARDS`.
     """
 
     prompt: str = "prompt"
-    outcome: str = "outcome"
+    outcome: str | None = None
     logprob: str | None = None
     reward: str = "reward"
     count: str = "count"
@@ -261,7 +263,8 @@ def load_samples(path: str | Path, columns: Columns = Columns(), normalize: bool
     else:
         prob_column = columns.logprob
     computed = columns.reward in REWARDS
-    used = [prob_column, columns.prompt, columns.outcome, columns.count, columns.num_tokens]
+    outcome = columns.outcome or ("completion" if "completion" in names else "outcome")
+    used = [prob_column, columns.prompt, outcome, columns.count, columns.num_tokens]
     if not computed:
         used.append(columns.reward)
     twice = sorted({c for c in used if names.count(c) > 1})
@@ -286,9 +289,9 @@ def load_samples(path: str | Path, columns: Columns = Columns(), normalize: bool
     rows = pd.DataFrame({"logprob": logprob, "row": np.arange(len(df))})
     rows["prompt"] = (_text(path, df, columns.prompt, False, "the prompt's text")
                       if columns.prompt in names else "")
-    if columns.outcome in names:
-        blank_ok = columns.outcome != "outcome"  # an id must not be blank, a completion may
-        rows["outcome"] = _text(path, df, columns.outcome, blank_ok,
+    if outcome in names:
+        blank_ok = outcome != "outcome"  # an id must not be blank, a completion may
+        rows["outcome"] = _text(path, df, outcome, blank_ok,
                                 "the completion" if blank_ok else "an id (or drop the column)")
     else:
         rows["outcome"] = rows["row"].astype(str)
@@ -305,7 +308,7 @@ def load_samples(path: str | Path, columns: Columns = Columns(), normalize: bool
         checks.append(("num_tokens", 0.0, "num_tokens"))
     table = _merge_duplicates(path, rows, checks)
     if computed:  # from the merged outcomes: the first row's log-prob, the completion
-        table["reward"] = _computed_reward(path, columns, table, df.columns)
+        table["reward"] = _computed_reward(path, columns.reward, outcome, table, df.columns)
     codes = pd.factorize(table["prompt"])[0]
     log_total = _log_totals(table["logprob"].to_numpy(), codes)
     if not normalize:
@@ -345,16 +348,16 @@ def _prompt(table: pd.DataFrame, at: int) -> str:
     return f"prompt {prompt[:60] + ('…' if len(prompt) > 60 else '')!r}: "
 
 
-def _computed_reward(path, columns: Columns, table: pd.DataFrame, names) -> np.ndarray:
+def _computed_reward(path, reward: str, outcome: str, table: pd.DataFrame, names) -> np.ndarray:
     """Paper A's Fig. 4 rewards: ``loglik`` = the reference log-probability; ``neg-length`` =
     minus ``num_tokens``, else minus the completion's length in characters."""
-    if columns.reward == "loglik":
+    if reward == "loglik":
         return table["logprob"].to_numpy()
     if "num_tokens" in table:
         return -table["num_tokens"].to_numpy()
-    if columns.outcome not in names:
-        _fail(path, f"the reward 'neg-length' needs a column {columns.outcome!r} (the "
-              f"completion) or {columns.num_tokens!r}; found " + ", ".join(map(repr, names)))
+    if outcome not in names:
+        _fail(path, f"the reward 'neg-length' needs a column {outcome!r} (the completion) or "
+              "'num_tokens'; found " + ", ".join(map(repr, names)))
     return -table["outcome"].str.len().to_numpy(dtype=float)
 
 
