@@ -22,6 +22,7 @@ from bonkl.logspace import log1mexp
 # form. A group whose best-of-n mass is below e^-746 underflows to 0 in doubles.
 _NEGLIGIBLE_LOG_RATIO = -48.0
 _UNDERFLOW = -746.0
+_BLOCK_SIZE = 2**16  # elements of a work array (n values x groups)
 
 
 def _as_n(n) -> np.ndarray:
@@ -46,14 +47,26 @@ def _live_from(groups: RewardGroups, n: np.ndarray, log_floor: float) -> np.ndar
     return np.searchsorted(groups.log_f, bound)
 
 
-def _log_group_pmf(groups: RewardGroups, n: float, start: int = 0) -> np.ndarray:
-    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)`` for the groups from ``start`` on.
+def _blocks(groups: RewardGroups, n: np.ndarray, log_floor: float):
+    """``(rows, n_column, start)`` over blocks of the 1-D ``n``: as many ``n`` at once as keep
+    the work arrays near ``_BLOCK_SIZE`` elements (every ``n`` at once for a small reference, one
+    at a time for a large one), each from the first group live for one of them
+    (:func:`_live_from`); the groups below ``start`` are left to the caller."""
+    live = _live_from(groups, n, log_floor)
+    rows = max(1, _BLOCK_SIZE // groups.mass.size)
+    for first in range(0, n.size, rows):
+        block = slice(first, first + rows)
+        yield block, n[block, None], int(live[block].min())
+
+
+def _log_group_pmf(groups: RewardGroups, n: np.ndarray, start: int = 0) -> np.ndarray:
+    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)`` for the groups from ``start`` on,
+    shape ``(len(n), groups - start)`` for a column ``n``.
 
     At ``n = 1`` this is ``log p(C)`` exactly (best-of-1 is the reference).
     """
-    if n == 1:
-        return groups.log_mass[start:]
-    return n * groups.log_f[start:] + log1mexp(n * groups.log_ratio[start:])
+    return np.where(n == 1, groups.log_mass[start:],
+                    n * groups.log_f[start:] + log1mexp(n * groups.log_ratio[start:]))
 
 
 def kl_formula(n):
@@ -84,23 +97,21 @@ def pmf(p, r, n):
     inside = group >= 0
     share = p[inside] / groups.mass[group[inside]]
     out = np.zeros((n.size, p.size))
-    for i, m in enumerate(n.ravel()):
-        out[i, inside] = share * np.exp(_log_group_pmf(groups, m))[group[inside]]
+    out[:, inside] = share * np.exp(_log_group_pmf(groups, n.reshape(-1, 1)))[:, group[inside]]
     return out[0] if n.ndim == 0 else out.reshape(n.shape + (p.size,))
 
 
 def kl_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
     """Exact ``KL(π_n ‖ p)`` for each ``n`` of the 1-D array ``n``, from prebuilt groups.
 
-    One pass per ``n`` over the groups that matter: those below the first group whose
-    best-of-n mass may exceed ``e^-48`` of its reference mass (:func:`_live_from`) add
-    their reference mass, ``F⁻`` of that group, in closed form.
+    Over the groups that matter only (:func:`_blocks`): those below the first group whose
+    best-of-n mass may exceed ``e^-48`` of its reference mass add their reference mass,
+    ``F⁻`` of that group, in closed form.
     """
-    start = _live_from(groups, n, _NEGLIGIBLE_LOG_RATIO)
     values = np.empty(n.size)
-    for i, (m, k) in enumerate(zip(n, start, strict=True)):
-        values[i] = groups.below[k] + kl_from_logs(_log_group_pmf(groups, m, k),
-                                                   groups.log_mass[k:])
+    for rows, m, k in _blocks(groups, n, _NEGLIGIBLE_LOG_RATIO):
+        values[rows] = groups.below[k] + kl_from_logs(_log_group_pmf(groups, m, k),
+                                                      groups.log_mass[k:])
     return values
 
 
@@ -114,10 +125,9 @@ def win_rate_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
     """:func:`win_rate` for each ``n`` of the 1-D array ``n``, from prebuilt groups; groups
     whose best-of-n mass underflows to 0 are skipped."""
     loss_if_drawn = groups.above + 0.5 * groups.mass  # 1 - (F_C + F⁻_C)/2
-    start = _live_from(groups, n, _UNDERFLOW)
     values = np.empty(n.size)
-    for i, (m, k) in enumerate(zip(n, start, strict=True)):
-        values[i] = 1.0 - np.exp(_log_group_pmf(groups, m, k)) @ loss_if_drawn[k:]
+    for rows, m, k in _blocks(groups, n, _UNDERFLOW):
+        values[rows] = 1.0 - np.exp(_log_group_pmf(groups, m, k)) @ loss_if_drawn[k:]
     return values
 
 
@@ -174,12 +184,11 @@ def expected_kl_estimator_of_groups(p: np.ndarray, groups: RewardGroups,
     log_mass = np.log(mass)
     log_mass[dominant] = log1mexp(log_rest[dominant])
     share = mass / groups.mass[group]
-    start = _live_from(groups, n, _UNDERFLOW)
     values = np.empty(n.size)
-    for i, (m, k) in enumerate(zip(n, start, strict=True)):
+    for rows, m, k in _blocks(groups, n, _UNDERFLOW):
         j = groups.starts[k]  # the outcomes, sorted by group, from group k on
-        weight = share[j:] * np.exp(_log_group_pmf(groups, m, k))[group[j:] - k]
-        values[i] = weight @ _estimator(log_mass[j:], log_rest[j:], m)
+        weight = share[j:] * np.exp(_log_group_pmf(groups, m, k))[:, group[j:] - k]
+        values[rows] = np.sum(weight * _estimator(log_mass[j:], log_rest[j:], m), axis=1)
     return values
 
 

@@ -54,27 +54,33 @@ def per_prompt(samples: pd.DataFrame, n_grid) -> pd.DataFrame:
     first-seen order. Columns :data:`PER_PROMPT`: ``outcomes`` distinct outcomes, ``entropy``
     ``-Σ p log p`` (nats), ``top_mass`` ``max p(y)``, ``top_reward_mass`` ``p(C*)`` (the KL's
     cap is ``log 1/p(C*)``), ``note`` empty unless best-of-n is the reference."""
-    n = np.asarray(n_grid, dtype=float)
+    n = np.atleast_1d(np.asarray(n_grid, dtype=float))
     formula = bestofn.kl_formula(n)
     codes, prompts = pd.factorize(samples["prompt"])
     order = np.argsort(codes, kind="stable")
     bounds = np.r_[0, np.cumsum(np.bincount(codes))]
     prob = samples["prob"].to_numpy(float)[order]
     reward = samples["reward"].to_numpy(float)[order]
-    frames = []
-    for k, prompt in enumerate(prompts):
+    columns = {name: [] for name in ("kl", "expected_estimator", "win_rate")}
+    per = {name: [] for name in ("outcomes", "entropy", "top_mass", "top_reward_mass", "note")}
+    for k in range(prompts.size):
         p, r = as_reference(prob[bounds[k]:bounds[k + 1]], reward[bounds[k]:bounds[k + 1]])
         groups = reward_groups(p, r)
-        note = "" if groups.mass.size > 1 else (SINGLE if p.size == 1 else TIED)
-        frames.append(pd.DataFrame({
-            "prompt": prompt, "n": n, "kl": bestofn.kl_of_groups(groups, n),
-            "kl_formula": formula,
-            "expected_estimator": bestofn.expected_kl_estimator_of_groups(p, groups, n),
-            "win_rate": bestofn.win_rate_of_groups(groups, n), "win_rate_bound": n / (n + 1.0),
-            "outcomes": p.size, "entropy": float(np.sum(special.entr(p))),
-            "top_mass": float(p.max()), "top_reward_mass": groups.top_mass, "note": note,
-        }))
-    return pd.concat(frames, ignore_index=True)[PER_PROMPT]
+        columns["kl"].append(bestofn.kl_of_groups(groups, n))
+        columns["expected_estimator"].append(bestofn.expected_kl_estimator_of_groups(p, groups, n))
+        columns["win_rate"].append(bestofn.win_rate_of_groups(groups, n))
+        per["outcomes"].append(p.size)
+        per["entropy"].append(np.sum(special.entr(p)))
+        per["top_mass"].append(p.max())
+        per["top_reward_mass"].append(groups.top_mass)
+        per["note"].append("" if groups.mass.size > 1 else (SINGLE if p.size == 1 else TIED))
+    table = pd.DataFrame({"prompt": np.repeat(np.asarray(prompts, dtype=object), n.size),
+                          "n": np.tile(n, prompts.size)})
+    table = table.assign(**{name: np.concatenate(values) for name, values in columns.items()})
+    table["kl_formula"] = np.tile(formula, prompts.size)
+    table["win_rate_bound"] = np.tile(n / (n + 1.0), prompts.size)
+    table = table.assign(**{name: np.repeat(values, n.size) for name, values in per.items()})
+    return table[PER_PROMPT]
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
