@@ -9,8 +9,6 @@ def main(sm, log):
     for kind, note in (("per_prompt", PER_PROMPT_NOTE), ("summary", SUMMARY_NOTE)):
         table = read_labelled(sm.input[kind], sm.params.rewards, "reward")
         table = table[["reward"] + [c for c in table.columns if c != "reward"]]
-        if "note" in table:
-            table["note"] = table["note"].fillna("")
         title = (f"Best-of-n per prompt of {sm.params.path}" if kind == "per_prompt"
                  else f"Best-of-n over the prompts of {sm.params.path}, per n")
         write_table_views(table, sm.output[f"{kind}_csv"], sm.output[f"{kind}_md"],

@@ -40,7 +40,8 @@ with --by prompt, one row per (prompt, n), and also:
   entropy             -sum p log p of its completions (nats)
   top_mass            its likeliest completion's probability
   top_reward_mass     p(C*), the mass of its best completions (the KL's cap is log 1/p(C*))
-  note                says so where best-of-n is the reference (one outcome, or all tied)
+  note                says so where best-of-n is the reference (one outcome, or all tied),
+                      else -
 then (table format; --summary for CSV / JSON) per n over prompts: the mean and the 10%, 50%
 and 90% quantiles of kl, of overstatement = kl_formula - kl, and of win_rate.
 """

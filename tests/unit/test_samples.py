@@ -21,7 +21,7 @@ import pytest
 
 from bonkl.cli import main
 from bonkl.plumbing.userfile import Columns, load_samples
-from bonkl.study.samples import SINGLE, TIED, per_prompt, summary
+from bonkl.study.samples import DIFFERS, SINGLE, TIED, per_prompt, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "samples" / "synthetic_prompts.jsonl"
@@ -80,7 +80,8 @@ def test_per_prompt_against_mpmath(file):
                 assert row[column] == pytest.approx(want, rel=1e-10, abs=1e-40), (  # mp noise
                     prompt, n, column)
     notes = table.groupby("prompt", sort=False)["note"].first()
-    assert notes.to_dict() == {"distinct": "", "ties": "", "single": SINGLE, "all tied": TIED}
+    assert notes.to_dict() == {"distinct": DIFFERS, "ties": DIFFERS, "single": SINGLE,
+                               "all tied": TIED}
     reference_like = table[table["prompt"].isin(["single", "all tied"])]
     assert (reference_like["kl"] == 0).all()
     assert np.allclose(reference_like["win_rate"], 0.5, rtol=0, atol=1e-15)

@@ -35,6 +35,7 @@ SUMMARY_NOTE = (
     "Per reward and n, over the file's prompts: the mean and the 10%, 50% and 90% quantiles of "
     "the exact KL, of the formula's overstatement log n − (n−1)/n − KL (nats) and of the win "
     "rate (paper A).")
+DIFFERS = "-"  # never an empty cell, which CSV readers take for a missing value
 SINGLE = "single outcome: best-of-n is the reference, KL 0"
 TIED = "all rewards tie: best-of-n is the reference, KL 0"
 
@@ -53,7 +54,7 @@ def per_prompt(samples: pd.DataFrame, n_grid) -> pd.DataFrame:
     """One row per (prompt, n) of ``samples`` (columns ``prompt, prob, reward``), prompts in
     first-seen order. Columns :data:`PER_PROMPT`: ``outcomes`` distinct outcomes, ``entropy``
     ``-Σ p log p`` (nats), ``top_mass`` ``max p(y)``, ``top_reward_mass`` ``p(C*)`` (the KL's
-    cap is ``log 1/p(C*)``), ``note`` empty unless best-of-n is the reference."""
+    cap is ``log 1/p(C*)``), ``note`` :data:`DIFFERS` unless best-of-n is the reference."""
     n = np.atleast_1d(np.asarray(n_grid, dtype=float))
     formula = bestofn.kl_formula(n)
     codes, prompts = pd.factorize(samples["prompt"])
@@ -73,7 +74,7 @@ def per_prompt(samples: pd.DataFrame, n_grid) -> pd.DataFrame:
         per["entropy"].append(np.sum(special.entr(p)))
         per["top_mass"].append(p.max())
         per["top_reward_mass"].append(groups.top_mass)
-        per["note"].append("" if groups.mass.size > 1 else (SINGLE if p.size == 1 else TIED))
+        per["note"].append(DIFFERS if groups.mass.size > 1 else (SINGLE if p.size == 1 else TIED))
     table = pd.DataFrame({"prompt": np.repeat(np.asarray(prompts, dtype=object), n.size),
                           "n": np.tile(n, prompts.size)})
     table = table.assign(**{name: np.concatenate(values) for name, values in columns.items()})
