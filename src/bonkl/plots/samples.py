@@ -47,7 +47,7 @@ def _draw(ax, data: pd.DataFrame) -> pd.DataFrame:
         ax.fill_between(n, band[QUANTILES[0]], band[QUANTILES[-1]], color="grey", alpha=0.25,
                         label=f"{QUANTILES[0]:.0%}–{QUANTILES[-1]:.0%} of "
                               f"{data['prompt'].nunique()} prompts")
-        ax.plot(n, band[0.5], color="grey", lw=1.6, label="median over prompts")
+        ax.plot(n, band[0.5], color="black", lw=1.2, ls="--", label="median over prompts")
         plotted += [pd.DataFrame({"series": f"quantile {q:g}", "prompt": "", "n": n,
                                   "kl": band[q].to_numpy()}) for q in QUANTILES]
     palette = sns.color_palette("colorblind", len(shown))
