@@ -24,13 +24,14 @@ include: "workflow/rules/kl_constrained.smk"
 include: "workflow/rules/regularized.smk"
 include: "workflow/rules/winrate.smk"
 include: "workflow/rules/policy_gradient.smk"
+include: "workflow/rules/samples.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 
 
 rule all:
-    default_target: True
     """The whole study: every table, figure and the claims ledger."""
+    default_target: True
     input:
         expand(rules.bestofn.output[0], reference=REFERENCES),
         rules.claims_ledger.output[0],

@@ -17,7 +17,12 @@ from bonkl.divergence import kl_from_logs
 from bonkl.groups import RewardGroups, as_reference, reward_groups
 from bonkl.logspace import log1mexp
 
-_ROWS_PER_BLOCK = 8  # n values handled at once in outcome-sized work arrays
+# A group whose best-of-n mass is below e^-48 of its reference mass adds to the KL the term
+# p(C)·(1 + e^ℓ(ℓ - 1)) with ℓ < -48, i.e. p(C) to a relative 2^-60: it is summed in closed
+# form. A group whose best-of-n mass is below e^-746 underflows to 0 in doubles.
+_NEGLIGIBLE_LOG_RATIO = -48.0
+_UNDERFLOW = -746.0
+_BLOCK_SIZE = 2**16  # elements of a work array (n values x groups)
 
 
 def _as_n(n) -> np.ndarray:
@@ -31,13 +36,37 @@ def _scalar_or_array(values: np.ndarray, n: np.ndarray):
     return float(values[0]) if n.ndim == 0 else values.reshape(n.shape + values.shape[1:])
 
 
-def _log_group_pmf(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
-    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)``, shape ``(len(n), groups)``.
+def _live_from(groups: RewardGroups, n: np.ndarray, log_floor: float) -> np.ndarray:
+    """Per ``n``: the first group whose ``log(π_n(C)/p(C))`` may exceed ``log_floor``.
+
+    ``π_n(C) = F_C^n - F⁻_C^n <= n p(C) F_C^(n-1)`` (mean value theorem), so the groups with
+    ``log n + (n-1) log F_C < log_floor`` are below it; ``log F_C`` increases with the group.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = np.where(n > 1, (log_floor - np.log(n)) / (n - 1.0), -np.inf)
+    return np.searchsorted(groups.log_f, bound)
+
+
+def _blocks(groups: RewardGroups, n: np.ndarray, log_floor: float):
+    """``(rows, n_column, start)`` over blocks of the 1-D ``n``: as many ``n`` at once as keep
+    the work arrays near ``_BLOCK_SIZE`` elements (every ``n`` at once for a small reference, one
+    at a time for a large one), each from the first group live for one of them
+    (:func:`_live_from`); the groups below ``start`` are left to the caller."""
+    live = _live_from(groups, n, log_floor)
+    rows = max(1, _BLOCK_SIZE // groups.mass.size)
+    for first in range(0, n.size, rows):
+        block = slice(first, first + rows)
+        yield block, n[block, None], int(live[block].min())
+
+
+def _log_group_pmf(groups: RewardGroups, n: np.ndarray, start: int = 0) -> np.ndarray:
+    """``log π_n(C) = n log F_C + log(1 - (F⁻_C/F_C)^n)`` for the groups from ``start`` on,
+    shape ``(len(n), groups - start)`` for a column ``n``.
 
     At ``n = 1`` this is ``log p(C)`` exactly (best-of-1 is the reference).
     """
-    n = n.reshape(-1, 1)
-    return np.where(n == 1, groups.log_mass, n * groups.log_f + log1mexp(n * groups.log_ratio))
+    return np.where(n == 1, groups.log_mass[start:],
+                    n * groups.log_f[start:] + log1mexp(n * groups.log_ratio[start:]))
 
 
 def kl_formula(n):
@@ -65,24 +94,41 @@ def pmf(p, r, n):
     n = _as_n(n)
     groups = reward_groups(p, r)
     group = groups.group_of_outcome(p.size)
-    group_pmf = np.exp(_log_group_pmf(groups, n.ravel()))
-    out = np.zeros((n.size, p.size))
     inside = group >= 0
-    out[:, inside] = p[inside] / groups.mass[group[inside]] * group_pmf[:, group[inside]]
+    share = p[inside] / groups.mass[group[inside]]
+    out = np.zeros((n.size, p.size))
+    out[:, inside] = share * np.exp(_log_group_pmf(groups, n.reshape(-1, 1)))[:, group[inside]]
     return out[0] if n.ndim == 0 else out.reshape(n.shape + (p.size,))
+
+
+def kl_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
+    """Exact ``KL(π_n ‖ p)`` for each ``n`` of the 1-D array ``n``, from prebuilt groups.
+
+    Over the groups that matter only (:func:`_blocks`): those below the first group whose
+    best-of-n mass may exceed ``e^-48`` of its reference mass add their reference mass,
+    ``F⁻`` of that group, in closed form.
+    """
+    values = np.empty(n.size)
+    for rows, m, k in _blocks(groups, n, _NEGLIGIBLE_LOG_RATIO):
+        values[rows] = groups.below[k] + kl_from_logs(_log_group_pmf(groups, m, k),
+                                                      groups.log_mass[k:])
+    return values
 
 
 def kl(p, r, n):
     """Exact ``KL(π_n ‖ p)`` in nats (paper A, "KL divergence"); ``n`` scalar or array."""
     n = _as_n(n)
-    groups = reward_groups(p, r)
-    flat = n.ravel()
-    values = np.empty(flat.size)
-    for start in range(0, flat.size, _ROWS_PER_BLOCK):
-        block = flat[start : start + _ROWS_PER_BLOCK]
-        values[start : start + block.size] = kl_from_logs(_log_group_pmf(groups, block),
-                                                          groups.log_mass)
-    return _scalar_or_array(values, n)
+    return _scalar_or_array(kl_of_groups(reward_groups(p, r), n.ravel()), n)
+
+
+def win_rate_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
+    """:func:`win_rate` for each ``n`` of the 1-D array ``n``, from prebuilt groups; groups
+    whose best-of-n mass underflows to 0 are skipped."""
+    loss_if_drawn = groups.above + 0.5 * groups.mass  # 1 - (F_C + F⁻_C)/2
+    values = np.empty(n.size)
+    for rows, m, k in _blocks(groups, n, _UNDERFLOW):
+        values[rows] = 1.0 - np.exp(_log_group_pmf(groups, m, k)) @ loss_if_drawn[k:]
+    return values
 
 
 def win_rate(p, r, n):
@@ -93,15 +139,7 @@ def win_rate(p, r, n):
     relative precision as ``W_n -> 1``. ``n`` scalar or array.
     """
     n = _as_n(n)
-    groups = reward_groups(p, r)
-    loss_if_drawn = groups.above + 0.5 * groups.mass  # 1 - (F_C + F⁻_C)/2
-    flat = n.ravel()
-    values = np.empty(flat.size)
-    for start in range(0, flat.size, _ROWS_PER_BLOCK):
-        block = flat[start : start + _ROWS_PER_BLOCK]
-        group_pmf = np.exp(_log_group_pmf(groups, block))
-        values[start : start + block.size] = 1.0 - group_pmf @ loss_if_drawn
-    return _scalar_or_array(values, n)
+    return _scalar_or_array(win_rate_of_groups(reward_groups(p, r), n.ravel()), n)
 
 
 def _estimator(log_eps: np.ndarray, log_rest: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -132,11 +170,10 @@ def kl_estimator(eps, n):
     return float(value) if value.ndim == 0 else value
 
 
-def expected_kl_estimator(p, r, n):
-    """``E_{y ~ π_n}[D̂_n(p(y))]``, computed exactly (paper A, "The proposed estimator")."""
-    p, r = as_reference(p, r)
-    n = _as_n(n)
-    groups = reward_groups(p, r)
+def expected_kl_estimator_of_groups(p: np.ndarray, groups: RewardGroups,
+                                    n: np.ndarray) -> np.ndarray:
+    """:func:`expected_kl_estimator` for each ``n`` of the 1-D array ``n``, from a checked
+    ``p`` and its groups; outcomes whose best-of-n mass underflows to 0 are skipped."""
     support = groups.order
     group = groups.group_of_outcome(p.size)[support]
     mass = p[support]
@@ -146,14 +183,21 @@ def expected_kl_estimator(p, r, n):
         log_rest[dominant] = np.log(np.sum(mass[~dominant]))
     log_mass = np.log(mass)
     log_mass[dominant] = log1mexp(log_rest[dominant])
-    flat = n.ravel()
-    values = np.empty(flat.size)
-    for start in range(0, flat.size, _ROWS_PER_BLOCK):
-        block = flat[start : start + _ROWS_PER_BLOCK]
-        weight = mass / groups.mass[group] * np.exp(_log_group_pmf(groups, block))[:, group]
-        estimate = _estimator(log_mass, log_rest, block[:, None])
-        values[start : start + block.size] = np.sum(weight * estimate, axis=1)
-    return _scalar_or_array(values, n)
+    share = mass / groups.mass[group]
+    values = np.empty(n.size)
+    for rows, m, k in _blocks(groups, n, _UNDERFLOW):
+        j = groups.starts[k]  # the outcomes, sorted by group, from group k on
+        weight = share[j:] * np.exp(_log_group_pmf(groups, m, k))[:, group[j:] - k]
+        values[rows] = np.sum(weight * _estimator(log_mass[j:], log_rest[j:], m), axis=1)
+    return values
+
+
+def expected_kl_estimator(p, r, n):
+    """``E_{y ~ π_n}[D̂_n(p(y))]``, computed exactly (paper A, "The proposed estimator")."""
+    p, r = as_reference(p, r)
+    n = _as_n(n)
+    return _scalar_or_array(expected_kl_estimator_of_groups(p, reward_groups(p, r), n.ravel()),
+                            n)
 
 
 def gap_bound_reported(p, n):

@@ -81,7 +81,7 @@ def test_targets_rows_and_per_outcome_file(tmp_path, reference):
 
 BAD_RUNS = [
     (["analyze", "{broken}", "--n", "2"], "broken.csv, row 2: column 'logprob' is"),
-    (["analyze", "{unnormalized}", "--n", "2"], "set 'normalize: true'"),
+    (["analyze", "{unnormalized}", "--n", "2"], "; pass --normalize to rescale them"),
     (["analyze", "{missing}", "--n", "2"], "missing.csv: no such file"),
     (["analyze", str(SAMPLES), "--normalize", "--n", "0"], "n must be an integer from 1"),
     (["targets", str(SAMPLES), "--normalize", "--beta", "-1"], "expected a finite number > 0"),

@@ -252,3 +252,92 @@ def test_corrupt_parquet(tmp_path):
     """A '.parquet' file that is not parquet gives a ReferenceFileError, not a crash."""
     path = write(tmp_path, "broken.parquet", b"this is not parquet")
     load_error(path, "parquet")
+
+
+# --------------------------------------------------------------------------- several prompts
+
+from bonkl.plumbing.userfile import Columns, load_samples  # noqa: E402
+
+JSONL = "\n".join([
+    '{"prompt": "capital?", "completion": "Paris", "logprob": -0.1, "reward": 1, "n": 1}',
+    '{"prompt": "capital?", "completion": "Paris.", "logprob": -2.4, "reward": 0.5}',
+    '',
+    '{"prompt": "a poem", "completion": "Roses", "logprob": -3.0, "reward": 0.2}',
+    '{"prompt": "capital?", "completion": "Paris", "logprob": -0.1000000001, "reward": 1}',
+    '{"prompt": "a poem", "completion": "", "logprob": -4.0, "reward": 0.1}',
+]) + "\n"
+
+
+def test_jsonl_of_several_prompts(tmp_path):
+    """Identical completions of a prompt merge (log-probs within the tolerance), counting draws;
+    each prompt is normalised on its own; an empty completion is an outcome."""
+    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns(),
+                         normalize=True)
+    assert list(table["prompt"]) == ["capital?", "capital?", "a poem", "a poem"]
+    assert list(table["outcome"]) == ["Paris", "Paris.", "Roses", ""]
+    assert list(table["count"]) == [2, 1, 1, 1]
+    e = np.exp
+    np.testing.assert_allclose(table["prob"], [e(-0.1) / (e(-0.1) + e(-2.4)),
+                                               e(-2.4) / (e(-0.1) + e(-2.4)),
+                                               e(-3) / (e(-3) + e(-4)), e(-4) / (e(-3) + e(-4))],
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize(("reward", "expected"), [
+    ("loglik", [-0.1, -2.4, -3.0, -4.0]), ("neg-length", [-5.0, -6.0, -5.0, 0.0])])
+def test_paper_rewards(tmp_path, reward, expected):
+    """Paper A's Fig. 4 rewards: the log-likelihood, minus the length in characters."""
+    table = load_samples(write(tmp_path, "s.jsonl", JSONL),
+                         Columns(reward=reward), normalize=True)
+    np.testing.assert_array_equal(table["reward"], expected)
+
+
+def test_neg_length_counts_tokens_when_given(tmp_path):
+    path = write(tmp_path, "t.csv", "prompt,completion,logprob,num_tokens\n"
+                 "p,abc,-0.5,7\np,abcdef,-1,2\np,abc,-0.5,7\n")
+    table = load_samples(path, Columns(reward="neg-length"),
+                         normalize=True)
+    np.testing.assert_array_equal(table["reward"], [-7.0, -2.0])
+
+
+BAD_SAMPLES = [
+    ("log-probs disagree", "prompt,completion,logprob,reward\np,a,-1,1\nq,a,-2,1\np,a,-1.5,1\n",
+     ["prompt 'p'", "'a' appears again with a different log-probability", "than at row 1"], 3),
+    ("missing reward column", "prompt,completion,logprob\np,a,-1\n", ["missing column 'reward'"],
+     None),
+    ("blank prompt", "prompt,completion,logprob,reward\np,a,-1,1\n  ,b,-1,1\n",
+     ["'prompt' is blank", "the prompt's text"], 2),
+    ("one prompt not normalised", "prompt,completion,prob,reward\np,a,1,1\nq,a,0.5,1\n",
+     ["prompt 'q': probabilities sum to 0.5", "set 'normalize: true'"], None),
+]
+
+
+@pytest.mark.parametrize(("content", "fragments", "row"), [case[1:] for case in BAD_SAMPLES],
+                         ids=[case[0] for case in BAD_SAMPLES])
+def test_bad_samples_name_the_prompt_and_rows(tmp_path, content, fragments, row):
+    path = write(tmp_path, "bad.csv", content)
+    with pytest.raises(ReferenceFileError) as info:
+        load_samples(path, Columns())
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    if row is not None:
+        assert f"row {row}:" in message, message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_jsonl_errors_name_lines(tmp_path):
+    path = write(tmp_path, "s.jsonl", JSONL.replace('"reward": 0.2', '"reward": "high"'))
+    with pytest.raises(ReferenceFileError, match=r"s\.jsonl, line 4: column 'reward' is 'high'"):
+        load_samples(path, Columns(), normalize=True)
+
+
+def test_normalize_hint_speaks_the_callers_language(tmp_path):
+    path = write(tmp_path, "u.csv", "prob,reward\n0.2,1\n0.2,2\n")
+    with pytest.raises(ReferenceFileError, match="; pass --normalize to rescale them"):
+        load_samples(path, normalize_hint="pass --normalize")
+
+
+def test_reference_file_of_several_prompts_is_refused(tmp_path):
+    path = write(tmp_path, "two.csv", "prompt,prob,reward\np,1,1\nq,1,2\n")
+    load_error(path, "holds 2 prompts")

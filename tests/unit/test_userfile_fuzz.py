@@ -1,5 +1,5 @@
-"""Fuzzing bonkl.plumbing.userfile.load_user_file: messy CSV and Parquet files against the rules of
-its docstring, restated here as a plain-Python oracle.
+"""Fuzzing bonkl.plumbing.userfile: messy CSV, Parquet and JSON Lines files, of one prompt or
+several, against the rules of its docstring, restated here as a plain-Python oracle.
 
 Property: the loader refuses a file (ReferenceFileError naming the file, and a row that
 exists) exactly when the oracle does, and otherwise returns the oracle's table: outcomes
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 
@@ -22,11 +23,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bonkl.plumbing.userfile import SMALLEST_MASS, SUM_TOLERANCE, ReferenceFileError, load_user_file
+from bonkl.plumbing.userfile import (
+    LOGPROB_TOLERANCE,
+    SMALLEST_MASS,
+    SUM_TOLERANCE,
+    ReferenceFileError,
+    load_samples,
+    load_user_file,
+)
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 USED = ("outcome", "prob", "logprob", "reward", "count")
+PROMPTS = ["p", "q", "Qu'est-ce ?", "", "  "]
 IDS = ["a", "b", "c", "01", "1", "NA", "None", "nan", " a", "a,b", 'q"x', "x y", "é"]
 BAD_NUMBERS = ["", "nan", "NaN", "inf", "-inf", "abc", "1/3"]
 
@@ -45,10 +54,11 @@ def number(cell) -> float:
 
 
 def oracle(header, rows, normalize: bool):
-    """The table the documented rules give, ``None`` where they refuse the file, or
-    ``"borderline"`` where a sum or a mass sits within rounding of a threshold."""
+    """The table the documented rules give (columns outcome, prob, reward, count, prompt),
+    ``None`` where they refuse the file, or ``"borderline"`` where a sum or a mass sits
+    within rounding of a threshold."""
     names = [str(name).strip() for name in header]
-    if any(names.count(c) > 1 for c in USED) or not rows:
+    if any(names.count(c) > 1 for c in (*USED, "prompt")) or not rows:
         return None
     has = [c for c in ("prob", "logprob") if c in names]
     if len(has) != 1 or "reward" not in names:
@@ -69,6 +79,9 @@ def oracle(header, rows, normalize: bool):
         if any(v > 0 for v in values):
             return None
         logprob = values
+    prompts = column("prompt") if "prompt" in names else [""] * len(rows)
+    if any(not isinstance(x, str) or not x.strip() for x in prompts) and "prompt" in names:
+        return None
     count = [number(x) for x in column("count")] if "count" in names else [1.0] * len(rows)
     if not all(math.isfinite(c) and 1 <= c <= 2**53 and c == round(c) for c in count):
         return None
@@ -76,50 +89,66 @@ def oracle(header, rows, normalize: bool):
     if any(not isinstance(i, str) or not i.strip() for i in ids):
         return None
     merged = {}
-    for i, lp, r, c in zip(ids, logprob, reward, count, strict=True):
-        if i in merged:
-            first = merged[i]
-            if abs(lp - first[0]) > 1e-12 * abs(first[0]) or abs(r - first[1]) > 1e-12 * abs(
-                    first[1]):
+    for key, lp, r, c in zip(zip(prompts, ids, strict=True), logprob, reward, count,
+                             strict=True):
+        if key in merged:
+            first = merged[key]
+            if (abs(lp - first[0]) > LOGPROB_TOLERANCE + 1e-12 * abs(first[0])
+                    or abs(r - first[1]) > 1e-12 * abs(first[1])):
                 return None
             first[2] += c
         else:
-            merged[i] = [lp, r, c]
-    top = max(lp for lp, _, _ in merged.values())
-    total = top + math.log(math.fsum(math.exp(lp - top) for lp, _, _ in merged.values()))
-    if abs(abs(math.expm1(total)) - SUM_TOLERANCE) < 1e-12:
+            merged[key] = [lp, r, c]
+    prob = {}
+    for prompt in dict.fromkeys(prompts):
+        mine = [lp for (q, _), (lp, _, _) in merged.items() if q == prompt]
+        top = max(mine)
+        total = top + math.log(math.fsum(math.exp(lp - top) for lp in mine))
+        if abs(abs(math.expm1(total)) - SUM_TOLERANCE) < 1e-12:
+            return "borderline"
+        if not normalize and abs(math.expm1(total)) > SUM_TOLERANCE:
+            return None
+        prob.update({key: math.exp(lp - total) for key, (lp, _, _) in merged.items()
+                     if key[0] == prompt})
+    if any(abs(math.log(p / SMALLEST_MASS)) < 1e-9 for p in prob.values() if p > 0):
         return "borderline"
-    if not normalize and abs(math.expm1(total)) > SUM_TOLERANCE:
+    if min(prob.values()) < SMALLEST_MASS or any(c > 2**53 for _, _, c in merged.values()):
         return None
-    prob = [math.exp(lp - total) for lp, _, _ in merged.values()]
-    if any(abs(math.log(p / SMALLEST_MASS)) < 1e-9 for p in prob if p > 0):
-        return "borderline"
-    if min(prob) < SMALLEST_MASS or any(c > 2**53 for _, _, c in merged.values()):
-        return None
-    return pd.DataFrame({"outcome": list(merged), "prob": prob,
+    return pd.DataFrame({"outcome": [i for _, i in merged], "prob": [prob[k] for k in merged],
                          "reward": [r for _, r, _ in merged.values()],
-                         "count": [int(c) for _, _, c in merged.values()]})
+                         "count": [int(c) for _, _, c in merged.values()],
+                         "prompt": [q for q, _ in merged]})
 
 
-def check_against_oracle(path, header, rows, normalize, data_rows: int):
+def check_against_oracle(path, header, rows, normalize, data_rows: int, where="row"):
+    """``load_samples`` (several prompts) or ``load_user_file`` (one) against the oracle."""
     expected = oracle(header, rows, normalize)
     assume(not isinstance(expected, str))
+    prompts = "prompt" in [str(name).strip() for name in header]
     try:
-        table = load_user_file(path, normalize=normalize)
+        if prompts:
+            table = load_samples(path, normalize=normalize).drop(columns="row")
+        else:
+            table = load_user_file(path, normalize=normalize)
     except ReferenceFileError as err:
         message = str(err)
         assert message.startswith(str(path)), message
-        for row in re.findall(r"\brow (\d+)\b", message):
-            assert 1 <= int(row) <= data_rows, message
+        for row in re.findall(rf"\b{where} (\d+)\b", message):
+            assert 1 <= int(row) <= data_rows + (where == "line"), message
         assert expected is None, f"refused a file the rules accept: {message}"
         return None
     assert expected is not None, f"accepted a file the rules refuse:\n{table}"
-    assert list(table.columns) == ["outcome", "prob", "reward", "count"]
+    if prompts:
+        assert list(table.columns) == ["prompt", "outcome", "prob", "reward", "count"]
+        assert list(table["prompt"]) == list(expected["prompt"])
+    else:
+        assert list(table.columns) == ["outcome", "prob", "reward", "count"]
     assert list(table["outcome"]) == list(expected["outcome"])
     np.testing.assert_allclose(table["prob"], expected["prob"], rtol=1e-12)
     np.testing.assert_array_equal(table["reward"], expected["reward"])
     np.testing.assert_array_equal(table["count"], expected["count"])
-    assert table["prob"].sum() == pytest.approx(1.0, abs=1e-12)
+    sums = table.groupby("prompt")["prob"].sum() if prompts else [table["prob"].sum()]
+    assert np.allclose(sums, 1.0, rtol=0, atol=1e-12)
     assert np.all(table["prob"] >= SMALLEST_MASS) and np.all(np.isfinite(table["reward"]))
     return table
 
@@ -132,9 +161,10 @@ def finite_text(value: float) -> str:
 
 
 @st.composite
-def samples(draw, bad_cells=True, max_rows=8):
+def samples(draw, bad_cells=True, max_rows=8, prompted=False):
     """``(header, rows, normalize)`` of a sample file: a few outcomes, drawn into rows with
-    repeats; probabilities from a distribution, or arbitrary; cells sometimes bad."""
+    repeats; probabilities from a distribution, or arbitrary; cells sometimes bad; with
+    ``prompted``, a prompt column (rows of one outcome may fall under different prompts)."""
     size = draw(st.integers(1, 5))
     ids = draw(st.lists(st.sampled_from(IDS), min_size=size, max_size=size, unique=True))
     if draw(st.integers(0, 2)) > 0:
@@ -156,6 +186,8 @@ def samples(draw, bad_cells=True, max_rows=8):
     with_count = draw(st.booleans())
     if with_count:
         header.append("count")
+    if prompted:
+        header.append("prompt")
     header += draw(st.lists(st.sampled_from(["note", "", "prob.1", "Reward"]), max_size=2))
     if draw(st.integers(0, 19)) == 0:
         header.append(draw(st.sampled_from(USED)))
@@ -165,7 +197,9 @@ def samples(draw, bad_cells=True, max_rows=8):
                  "prob": finite_text(probs[k]),
                  "logprob": finite_text(math.log(probs[k]) if probs[k] > 0 else 1.0),
                  "reward": finite_text(rewards[k]),
-                 "count": str(draw(st.integers(1, 5)))}
+                 "count": str(draw(st.integers(1, 5))),
+                 "prompt": draw(st.sampled_from(PROMPTS[:2] if draw(st.integers(0, 9))
+                                                else PROMPTS))}
         if bad_cells and draw(st.integers(0, 24)) == 0:
             cells[draw(st.sampled_from(USED))] = draw(st.sampled_from(
                 BAD_NUMBERS + ["0", "1.5", "-2", "1e19", " 0.5 ", "  "] + IDS))
@@ -212,6 +246,63 @@ def test_parquet_matches_the_rules(tmp_path, sample):
     frame.to_parquet(path)
     cells = frame.astype(object).to_numpy().tolist()
     check_against_oracle(path, header, cells, normalize, len(rows))
+
+
+@SETTINGS
+@given(sample=samples(prompted=True), blanks=st.sets(st.integers(0, 8), max_size=3))
+def test_csv_of_several_prompts_matches_the_rules(tmp_path, sample, blanks):
+    """With a prompt column: merging, normalising and the 1e-300 floor hold per prompt; a blank
+    prompt is refused."""
+    header, rows, normalize = sample
+    path = tmp_path / "prompts.csv"
+    path.write_text(csv_text(header, rows, blanks), encoding="utf-8")
+    check_against_oracle(path, header, rows, normalize, len(rows))
+
+
+def json_cell(name: str, cell: str):
+    """A cell as a generation pipeline writes it in JSON: numbers as numbers where they parse
+    (NaN and inf too: Python's json writes them), text otherwise."""
+    if name.strip() in ("prob", "logprob", "reward", "count"):
+        value = number(cell)
+        return cell if math.isnan(value) and cell.strip().lower() != "nan" else value
+    return cell
+
+
+@SETTINGS
+@given(sample=samples(prompted=True), prompted=st.booleans(), data=st.data())
+def test_json_lines_match_the_rules(tmp_path, sample, prompted, data):
+    """JSON Lines: one object per line, blank lines skipped (messages name lines), keys an object
+    lacks are missing values; the same rules as CSV, one prompt or several."""
+    header, rows, normalize = sample
+    if not prompted:
+        keep = [i for i, name in enumerate(header) if name.strip() != "prompt"]
+        header, rows = [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    assume(len({name.strip() for name in header}) == len(header))
+    blank = data.draw(st.sets(st.integers(0, len(rows)), max_size=2))
+    lines, objects = [], []
+    for i, row in enumerate(rows):
+        objects.append({name: json_cell(name, cell) for name, cell in zip(header, row,
+                                                                           strict=True)})
+        lines.append(json.dumps(objects[-1]))
+        if i in blank:
+            lines.append("   ")
+    path = tmp_path / "samples.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cells = [[obj[name] for name in header] for obj in objects]
+    check_against_oracle(path, header, cells, normalize, len(lines), where="line")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("{\"prompt\": \"p\", \"logprob\": -0.5", "line 2 is not JSON"),
+    ("[1, 2]", "line 2 is a JSON list, not an object"),
+    ("\"text\"", "line 2 is a JSON str, not an object"),
+])
+def test_json_line_that_is_not_an_object(tmp_path, line, expected):
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps({"prompt": "p", "completion": "a", "logprob": 0.0, "reward": 1.0})
+    path.write_text(f"{good}\n{line}\n", encoding="utf-8")
+    with pytest.raises(ReferenceFileError, match=re.escape(f"{path}: {expected}")):
+        load_samples(path)
 
 
 FAULTS = {

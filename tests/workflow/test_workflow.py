@@ -5,6 +5,9 @@ One end-to-end run is shared by the tests of this module.
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +61,30 @@ def test_every_output_is_written_and_finite(project, test_config, figure_rules):
         assert len(pd.read_csv(figures / f"{figure}.csv")) > 0
     for log in (project / test_config["paths"]["logs"]).rglob("*.log"):
         assert "Traceback" not in log.read_text(), log
+
+
+def test_samples_stage_matches_the_command_line(project, test_config):
+    """The stage's per-prompt tables (one per reward) equal ``bonkl analyze --by prompt`` on the
+    same file and n grid; the figures/ tables hold every reward."""
+    section = test_config["samples"]
+    results = project / test_config["paths"]["results"] / "samples"
+    figures = project / test_config["paths"]["figures"]
+    for reward in section["rewards"]:
+        table = pd.read_csv(results / reward / "per_prompt.csv", keep_default_na=False)
+        n = [str(int(v)) for v in table["n"].unique()]
+        cli = subprocess.run([sys.executable, "-m", "bonkl.cli", "analyze", section["path"],
+                              "--by", "prompt", "--reward", reward, "--n", *n, "--format",
+                              "csv"] + (["--normalize"] if section.get("normalize") else []),
+                             cwd=project, capture_output=True, text=True, check=True)
+        expected = pd.read_csv(io.StringIO(cli.stdout), keep_default_na=False)
+        pd.testing.assert_frame_equal(table, expected, check_dtype=False, rtol=1e-15)
+        summary = pd.read_csv(results / reward / "summary.csv")
+        assert list(summary["n"]) == sorted(table["n"].unique())
+    combined = pd.read_csv(figures / "samples_per_prompt.csv", keep_default_na=False)
+    assert list(combined["reward"].unique()) == section["rewards"]
+    first = combined[combined["reward"] == section["rewards"][0]].drop(columns="reward")
+    pd.testing.assert_frame_equal(first.reset_index(drop=True), pd.read_csv(
+        results / section["rewards"][0] / "per_prompt.csv", keep_default_na=False))
 
 
 def test_claims_ledger_lists_every_claim(project, test_config):

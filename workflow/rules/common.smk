@@ -70,6 +70,10 @@ N_GRID = log_integer_grid(
 CLAIMS_N_GRID = log_integer_grid(
     config["claims"]["n_grid"]["max"], config["claims"]["n_grid"]["points"]
 )
+SAMPLES_N_GRID = log_integer_grid(
+    config["samples"]["n_grid"]["max"], config["samples"]["n_grid"]["points"]
+)
+SAMPLE_REWARDS = list(config["samples"]["rewards"])
 CLAIMS_CHUNKS = range(
     math.ceil(config["claims"]["random_references"] / config["claims"]["chunk_size"])
 )
@@ -78,6 +82,7 @@ CLAIMS_CHUNKS = range(
 wildcard_constraints:
     reference="|".join(map(re.escape, REFERENCES)),
     chunk=r"\d+",
+    reward="|".join(map(re.escape, config["samples"]["rewards"])),
 
 
 def library(script, *dynamic):

@@ -20,6 +20,7 @@ its value and what was expected:
   ``[0, bins)``, ``background_reward < tau <= plateau_reward`` (the plateaus are the good
   bins), and every bin's reference mass at least 1e-300;
 - winrate: ``optimum_beta.min < optimum_beta.max``;
+- samples: the file is valid with every reward (:mod:`bonkl.plumbing.userfile`);
 - policy_gradient: unique task names; every task builds (:func:`bonkl.rl.tasks.build_task`:
   answers and corpus strings written in the vocabulary within ``max_tokens``, plateaus
   ordered inside ``[0, count)``, at least two valid answers); ``claim_betas`` and
@@ -39,6 +40,7 @@ from bonkl.rl.tasks import TaskSpecError, build_task
 from bonkl.study import regularized
 from bonkl.study.bestofn import log_integer_grid
 from bonkl.study.kl_constrained import RATE_FROM_M
+from bonkl.study.samples import read_config_samples
 from bonkl.tilt import kl_cap
 
 
@@ -53,6 +55,7 @@ def check_config(config: Mapping, schema: Mapping) -> None:
     check_kl_constrained(config["kl_constrained"])
     check_regularized(config["regularized"])
     check_winrate(config["winrate"])
+    check_samples(config["samples"])
     check_policy_gradient(config["policy_gradient"])
 
 
@@ -151,6 +154,15 @@ def check_references(entries: Sequence[Mapping]) -> None:
                 load_user_file(spec["path"], spec.get("normalize", False))
             except ReferenceFileError as err:
                 raise ConfigError(f"{key}: {err}") from None
+
+
+def check_samples(section: Mapping) -> None:
+    """The sample file reads with each reward of ``samples.rewards``."""
+    for j, reward in enumerate(section["rewards"]):
+        try:
+            read_config_samples(section, reward)
+        except ReferenceFileError as err:
+            raise ConfigError(f"samples (path, rewards[{j}] = {reward!r}): {err}") from None
 
 
 def check_kl_constrained(section: Mapping) -> None:
