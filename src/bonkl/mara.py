@@ -160,10 +160,11 @@ def _problem(p, r, beta, tau, algorithm, kl="reverse"):
     z = anchor(r, log_p, tau)
     if z is None:
         return p, r, beta, 0.0
-    _, lam = tilt.forward_kl_target(q, rewards, beta * total)
+    target, lam = tilt.forward_kl_target(q, rewards, beta * total)
+    gap = beta * total * q[z] / target[z]  # Λ₂ − R(z), in full relative precision at small β
     good = r >= tau
     shifted = r - lam
-    shifted[good] = _lambda_offsets(log_p[good] - log_p[z], lam - r[z])
+    shifted[good] = _lambda_offsets(log_p[good] - log_p[z], gap)
     return p, shifted, beta, lam
 
 

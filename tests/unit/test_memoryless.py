@@ -109,6 +109,26 @@ def test_tail_rate_converges_to_rate_function():
     assert errors[2] < 2 * math.log(1000) / 1000
 
 
+def test_lower_tail_rate_against_mpmath():
+    """−(1/m) log P_φ(r/m <= x) below the mean: mpmath's exact integer law of the negated
+    reward (P(r <= mx) = P(−r >= −mx) under the tilt −λ of −r), and convergence to I(x)."""
+    import mp_reference as mpr
+
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
+    phi, lam = tilt.kl_constrained(p, r, 0.1)
+    xs = np.array([0.1, 0.4, 0.7])
+    assert np.all(xs < phi @ r)  # below the tilted mean, 1.06
+    got = memoryless.tail_rate(p, r, lam, 50, xs, "lower")
+    want = mpr.tail_rates([5, 3, 2], [0, -1, -2], -lam, 50, -xs)
+    np.testing.assert_allclose(got, [float(w) for w in want], rtol=1e-10)
+    rate = memoryless.rate_function(p, r, lam, xs)
+    errors = [np.max(np.abs(memoryless.tail_rate(p, r, lam, m, xs, "lower") - rate))
+              for m in (10, 100, 1000)]
+    assert errors[0] > errors[1] > errors[2]
+    with pytest.raises(ValueError, match="tail"):
+        memoryless.tail_rate(p, r, lam, 10, xs, "both")
+
+
 @pytest.mark.parametrize(("method", "rtol"), [("exact", 1e-9), ("fft", 1e-6)])
 def test_scaled_cumulants_equal_cgf_derivatives(method, rtol):
     """κ_k/m = Λ^(k)(λ); the FFT window leaves out tails below 1e-11 of the peak, which

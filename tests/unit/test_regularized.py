@@ -24,11 +24,32 @@ FIG4_P, FIG4_R = np.array([0.68, 0.30, 0.02]), np.array([0.0, 1.0, 1.0])
 
 
 def test_remark_4_2_number_by_hand():
-    """e^{0.1/1e-3} = e^100 = 2.6881171418e43, which rounds to the stated 2.7e43."""
+    """e^{0.1/1e-3} = e^100 = 2.6881171418e43 (mpmath); the paper prints 2.6e43: the row's
+    margin is the discrepancy −(2.688/2.6 − 1) = −0.0339, beyond half a printed unit (0.0192)."""
     ratio = collapse.equal_support_ratio(0.1, 1e-3)
-    assert ratio == pytest.approx(2.6881171418161356e43, rel=1e-13)
+    assert ratio == pytest.approx(float(mp.exp(100)), rel=1e-13)
     logs = tilt.log_tilt(np.full(3, 1 / 3), [0.0, 0.9, 1.0], 1e3)
     assert math.exp(logs[2] - logs[1]) == pytest.approx(ratio, rel=1e-12)
+    rows = regularized.stated_ratio_margins(np.full(3, 1 / 3), [0.0, 0.9, 1.0], [1e-3], "gap")
+    assert rows["margin"].iloc[0] == pytest.approx(-(float(mp.exp(100)) / 2.6e43 - 1), rel=1e-12)
+    claim = regularized.CLAIMS["remark_4_2_number"]
+    assert -rows["margin"].iloc[0] > claim.tolerance == pytest.approx(0.05 / 2.6)
+
+
+def test_fig2_reference_has_the_papers_log_probs():
+    """log p = −4.05, −5.95 at the modes on a 201-point grid, normalised: β* = 0.25/1.90."""
+    spec = {"grid": {"low": 0.0, "high": 1.0, "points": 201},
+            "reward": {"modes": [0.3, 0.7], "heights": [0.75, 1.0], "width": 0.08},
+            "reference": {"means": [0.3, 0.7], "log_probs": [-4.05, -5.95]}}
+    y, p, reward, low, high = regularized.mode_switch_problem(spec)
+    assert (y[low], y[high]) == (pytest.approx(0.3), pytest.approx(0.7))
+    assert np.log(p[[low, high]]) == pytest.approx([-4.05, -5.95], abs=1e-12)
+    assert p.sum() == pytest.approx(1.0, abs=1e-14)
+    predicted = regularized.mode_switch_crossovers(p, reward, low, high)
+    assert predicted["reverse"] == pytest.approx(0.25 / 1.90, rel=1e-11)
+    assert 0.10 < predicted["reverse"] < 0.15  # the paper's figure switches between these
+    with pytest.raises(ValueError, match="no std"):
+        regularized.two_bump_reference(y, [0.3, 0.7], [-9.0, -11.0])
 
 
 @pytest.mark.parametrize("beta", [1e-8, 1e-3, 1.0, 1e4])
