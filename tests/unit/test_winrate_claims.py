@@ -91,7 +91,7 @@ def test_rewind_loss_ratio_against_mpmath():
 
     for eps in (1e-3, 1e-6):
         with mp.workdps(40):
-            n = mp.findroot(lambda x: mp.log(x) - (x - 1) / x + mp.log(eps), mp.e / eps)
+            n = mp.findroot(lambda x, e=eps: mp.log(x) - (x - 1) / x + mp.log(e), mp.e / eps)
             exact = float(mp.mpf(eps) / 2 * (n + 1))
         assert winrate.rewind_loss_ratio(eps) == pytest.approx(exact, rel=1e-12)
     assert abs(winrate.rewind_loss_ratio(1e-9) - math.e / 2) < 1e-8

@@ -67,7 +67,7 @@ ESTIMATOR_NS = np.unique(np.round(np.logspace(0, 12, 97)))
 
 
 def estimator_range_margins() -> pd.DataFrame:
-    """Margins of ``0 <= D̂_n(ε) <= log n - (n-1)/n`` on the grid (reference ``"estimator grid"``)."""
+    """Margins of ``0 <= D̂_n(ε) <= log n - (n-1)/n`` on the grid (``"estimator grid"``)."""
     eps, n = np.meshgrid(ESTIMATOR_EPSILONS, ESTIMATOR_NS)
     value = bestofn.kl_estimator(eps, n)
     margin = np.minimum(value, bestofn.kl_formula(n) - value).ravel()
