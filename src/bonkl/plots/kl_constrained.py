@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bonkl.plots.style import panels
+from bonkl.plots.style import panels, reference_title
 
 M_LABEL = "m (sequence length)"
 
@@ -29,15 +29,16 @@ def kl_frontier(data: pd.DataFrame):
         ]:
             points = table[(table["kind"] == kind) & (table["n"] > 1)]
             ax.plot(points["kl"], points["reward"], marker, color=color, ms=3.5, label=label)
-        ax.set(xscale="log", title=name, xlabel="KL(π ‖ reference) [nats]",
-               ylabel="expected reward")
+        ax.set(xscale="log", xlabel="KL(π ‖ reference) [nats]", ylabel="expected reward")
+        reference_title(ax, name)
     axes[0].legend(fontsize="x-small")
     return fig, data
 
 
 def kl_convergence(data: pd.DataFrame):
     """Per scenario: the three best-of-N gaps against m (log axes) and the log of the reverse
-    KL per token (linear axis). One colour per δ value across all rows; a legend per row."""
+    KL per token against m (linear axes: a line is exponential growth in m). One colour per δ
+    value across all rows; a legend per row."""
     data = data.assign(reward_gap=(data["reward_tilt"] - data["reward_bon"]).abs(),
                        kl_gap=(data["delta"] - data["kl_bon"]).abs())
     quantities = [("reward_gap", "|E_π r − E_φ r| / m", "reward per token"),
@@ -64,8 +65,8 @@ def kl_convergence(data: pd.DataFrame):
                 m = np.sort(table["m"].unique())
                 ax.plot(m, np.log(np.maximum(m, 2)) / m, color="grey", ls=":", lw=1.0,
                         label="log(m)/m")
-                ax.set(yscale="log")
-            ax.set(xscale="log", title=f"{name}: {label}", xlabel=M_LABEL, ylabel=unit)
+                ax.set(xscale="log", yscale="log")
+            ax.set(title=f"{name}: {label}", xlabel=M_LABEL, ylabel=unit)  # reverse: linear m
             ax.title.set_fontsize("small")
         axes[row * len(quantities)].legend(fontsize="xx-small")
     return fig, data
@@ -98,9 +99,10 @@ def kl_rate_function(data: pd.DataFrame):
             ax.plot(side["m"], side["error"], color=color, marker="o" if tail == "upper" else "s",
                     ls="-" if tail == "upper" else "--", ms=3,
                     label=f"{name}, δ = {delta:g}, {tail}")
-    ax.set(xscale="log", yscale="log", title="max |tail rate − I(x)|", xlabel=M_LABEL,
-           ylabel="nats")
-    ax.legend(fontsize="xx-small")
+    ax.set(xscale="log", yscale="log", title="max |tail rate − I(x)| (o upper, s lower)",
+           xlabel=M_LABEL, ylabel="nats")
+    ax.set_ylim(top=ax.get_ylim()[1] * 30)  # room for the legend above the lines
+    ax.legend(fontsize=5, ncol=2, loc="upper right")
     return fig, data
 
 
