@@ -29,10 +29,12 @@ KL: Algorithm 1's ``R̄``. Forward KL: ``β p(y)/(Λ − R̄(y))`` is constant o
 ``R̄(y) = Λ − (p(y)/p(z))(Λ − R(z))``; with ``Λ = Λ₂``, Algorithm 2's multiplier, the root of
 ``Σ β p/(Λ − R̄) = 1`` is ``Λ₂`` again (same equation as Algorithm 2's), so the target is
 Algorithm 2's flat one. No augmentation without ``Λ`` can do this: the flat ``R̄(y) − R(z)
-= (Λ − R(z))(1 − p(y)/p(z))`` grows with ``Λ``, which the bad outcomes' rewards move while the
-good ones stay put. Per batch, ``Λ₂ = E_π*[R̃] + β Σ p̃`` (sum ``π*(Λ₂ − R̃) = β p̃``) is
-estimated on the policy's own samples by ``Λ̂ = mean_i (R̃_i + β p̃_i/π_θ(y_i))``, which equals
-``Λ₂`` on every sample when ``π_θ = π*`` (:func:`augment_lambda`).
+= (Λ − R(z))(1 − p(y)/p(z))`` grows with ``Λ``, which the bad outcomes' rewards move while
+the good outcomes' ``(R, p)`` stay put. Per batch, ``Λ₂ = E_π*[R̃] + β Σ p̃`` (sum
+``π*(Λ₂ − R̃) = β p̃`` over y) is estimated on the policy's own samples by ``Λ̂ = mean_i (R̃_i
++ β p̃_i/π_θ(y_i))``, which equals ``Λ₂`` on every sample when ``π_θ = π*`` and the batch holds
+the anchor ``z`` (:func:`augment_lambda`); so ``π*`` is a stationary point of the sampled
+update (tested), though not proven to attract it.
 """
 
 from __future__ import annotations
