@@ -14,8 +14,9 @@ def main(sm, log):
     cumulants = study.cumulant_table(p, r, deltas, params.cumulant_m)
     renyi = study.renyi_table(p, r, deltas, params.renyi_t)
     fit = study.rate_fit(convergence)
-    margins = study.scenario_margins(sm.wildcards.scenario, convergence, rates, cumulants, renyi)
-    log.info("fit of KL(π_N ‖ φ)/m on log(m)/m:\n%s", fit.to_string())
+    margins = study.scenario_margins(sm.wildcards.scenario, convergence, rates, cumulants, renyi,
+                                     fit)
+    log.info("fits of the per-sequence KL and the reverse KL's growth:\n%s", fit.to_string())
     write_table(convergence, sm.output.convergence)
     write_table(rates, sm.output.rates)
     write_table(cumulants, sm.output.cumulants)

@@ -22,10 +22,14 @@ def main(sm, log):
          sm.output.convergence_html,
          "Best-of-N (N = e^{mδ}) against the tilted optimum, per token",
          "Paper B. Per-token reward of best-of-N and of φ_Δ, KL(π_N ‖ p)/m, the formula "
-         "(log N − (N−1)/N)/m, and KL(π_N ‖ φ_Δ)/m, at m = 10^k (nats per token)."),
+         "(log N − (N−1)/N)/m, and KL(π_N ‖ φ_Δ)/m, at m = 10^k (nats per token). N = e^{mδ} "
+         "is real: rows with mδ <= 3 are flagged (small_m_delta) and carry best-of-⌊N⌋'s and "
+         "best-of-⌈N⌉'s reward and KL per token (0 on the other rows)."),
         (fit, sm.output.fit_csv, sm.output.fit_md, sm.output.fit_html,
-         "Fit of KL(π_N ‖ φ_Δ)/m on log(m)/m",
-         "Least squares over the m grid from m_from to m_to: slope·log(m)/m + intercept."),
+         "Fits of the per-sequence KL(π_N ‖ φ_Δ) and of the reverse KL's growth",
+         "Least squares over m from m_from to m_to: per sequence, KL(π_N ‖ φ_Δ) ≈ a·log m + b "
+         "(a_low, a_high: its 95% interval); over the reverse-KL grid (m >= m_from up to "
+         "reverse_m_to), log(KL(φ_Δ ‖ π_N)/m) ≈ c·m + d (c_low, c_high; c_over_delta = c/δ)."),
         (shortfall, sm.output.shortfall_csv, sm.output.shortfall_md, sm.output.shortfall_html,
          "Best-of-n's reward shortfall from the optimal frontier at its own KL",
          "kl_to_tilt is KL(π_n ‖ φ_{KL(π_n)}) computed directly; kl_to_tilt_identity is "

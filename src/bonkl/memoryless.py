@@ -329,18 +329,28 @@ def sum_law(p, r, lam, m: int, method: str = "exact") -> tuple[np.ndarray, np.nd
     return m * grid.offset + grid.step * law.s[finite], law.log_phi[finite]
 
 
-def tail_rate(p, r, lam, m: int, x) -> np.ndarray:
-    """``−(1/m)·log P_φ(r(Y)/m >= x)`` at finite ``m``, ``Y ~ φ_λ^{⊗m}`` (exact law, logs).
+def tail_rate(p, r, lam, m: int, x, tail: str = "upper") -> np.ndarray:
+    """``−(1/m)·log P_φ(r(Y)/m >= x)`` (``tail="upper"``) or ``P_φ(r(Y)/m <= x)`` (``"lower"``)
+    at finite ``m``, ``Y ~ φ_λ^{⊗m}`` (exact law, logs).
 
-    Converges to :func:`rate_function` for ``x`` above the mean (paper B, "Large deviations").
+    Converges to :func:`rate_function` for ``x`` above the mean (upper) or below it (lower)
+    (paper B's LDP, abstract; "Large deviations").
     """
+    if tail not in ("upper", "lower"):
+        raise ValueError(f"tail must be 'upper' or 'lower', got {tail!r}")
     rewards, log_pmf = sum_law(p, r, lam, m, method="exact")
-    log_upper = np.logaddexp.accumulate(log_pmf[::-1])[::-1]
     xs = np.atleast_1d(np.asarray(x, dtype=float))
-    index = np.searchsorted(rewards, m * xs - 1e-9 * m, side="left")
     out = np.full(xs.size, np.inf)
-    inside = index < rewards.size
-    out[inside] = -log_upper[index[inside]] / m
+    if tail == "upper":
+        log_upper = np.logaddexp.accumulate(log_pmf[::-1])[::-1]
+        index = np.searchsorted(rewards, m * xs - 1e-9 * m, side="left")
+        inside = index < rewards.size
+        out[inside] = -log_upper[index[inside]] / m
+        return out
+    log_lower = np.logaddexp.accumulate(log_pmf)
+    index = np.searchsorted(rewards, m * xs + 1e-9 * m, side="right") - 1
+    inside = index >= 0
+    out[inside] = -log_lower[index[inside]] / m
     return out
 
 

@@ -108,13 +108,13 @@ CHECK_CASES = [
     ("mode switch outside the sweep", f"{MODE_SWITCH}.betas", {"low": 1.0, "high": 10.0,
                                                                "points": 9},
      [f"{MODE_SWITCH}.betas is [1.0, 10.0]; expected it to contain the reverse-KL mode "
-      "switch, predicted at β = 0.180"]),
+      "switch, predicted at β = 0.131579"]),
     ("mode switch heights swapped", f"{MODE_SWITCH}.reward.heights", [1.0, 0.75],
      [f"{MODE_SWITCH}: at the grid points nearest reward.modes",
       "expected the first mode to have the lower reward and the higher reference mass"]),
-    ("mixture weights per mean", f"{MODE_SWITCH}.reference.weights", [0.8, 0.1, 0.1],
-     [f"{MODE_SWITCH}.reference.weights has 3 entries; expected one per entry of "
-      f"{MODE_SWITCH}.reference.means (2)"]),
+    ("mode switch log-probs out of the grid's reach", f"{MODE_SWITCH}.reference.log_probs",
+     [-9.0, -11.0], [f"{MODE_SWITCH}: reference.log_probs [-9.0, -11.0]: no std between the "
+                     "grid step and the grid's width gives log p = -9 and -11 at the modes"]),
     ("three actions lengths", "regularized.examples.three_actions_tie.rewards", [0.0, 1.0],
      ["regularized.examples.three_actions_tie.reference has 3 entries; expected one per entry "
       "of regularized.examples.three_actions_tie.rewards (2)"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath as mp
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,7 +45,7 @@ def test_reported_gap_bound_fails_with_ties():
     p = np.full(1000, 1e-3)
     r = np.repeat([0.0, 1.0], 500)
     margins = margins_of("tied", p, r)
-    outcomes = margins[margins["claim"] == "gap_bound_outcomes"]["margin"]
+    outcomes = margins[margins["claim"] == "gap_bound_outcomes_with_ties"]["margin"]
     groups = margins[margins["claim"] == "gap_bound_tie_groups"]["margin"]
     assert outcomes.min() < 0 <= groups.min()
 
@@ -62,20 +63,21 @@ def test_summaries_merge_to_the_same_verdict_as_all_cases_at_once():
 
 def test_ledger_verdicts_and_unchecked_claims():
     margins = pd.DataFrame({
-        "claim": ["kl_le_formula", "gap_bound_outcomes"], "reference": ["a", "b"],
+        "claim": ["kl_le_formula", "gap_bound_outcomes_with_ties"], "reference": ["a", "b"],
         "case": ["n=2", "n=3"], "margin": [-1e-13, -0.1],
     })
     table = summarize(margins, CLAIMS.values()).set_index("claim")
     assert list(table.index) == list(CLAIMS)
     assert table.loc["kl_le_formula", "holds"]  # within the 1e-12 noise floor
-    assert not table.loc["gap_bound_outcomes", "holds"]
+    assert not table.loc["gap_bound_outcomes_with_ties", "holds"]
     assert table.loc["binary_closed_form", "cases"] == 0
     assert not table.loc["binary_closed_form", "holds"]
-    assert table.loc["gap_bound_outcomes", "worst_case"] == "b at n=3"
+    assert table.loc["gap_bound_outcomes_with_ties", "worst_case"] == "b at n=3"
+    assert table.loc["gap_bound_outcomes_with_ties", "source"] == "ours"
 
 
 def test_ledger_merges_stages_and_refuses_disagreeing_claims():
-    mine = Claim("B", "mine", "x <= 1", "proven", "figures/x.png", 1e-9)
+    mine = Claim("B", "mine", "x <= 1", "proven", "figures/x.png", 1e-9, "Thm 1")
     rows = summarize(pd.DataFrame({"claim": ["mine"], "reference": ["s"], "case": ["m=1"],
                                    "margin": [0.5]}), [mine])
     merged = ledger(pd.concat([summarize(pd.DataFrame(columns=["claim", "reference", "case",
@@ -89,4 +91,30 @@ def test_ledger_merges_stages_and_refuses_disagreeing_claims():
         summarize(pd.DataFrame({"claim": ["other"], "reference": ["s"], "case": ["m=1"],
                                 "margin": [0.0]}), [mine])
     with pytest.raises(ValueError, match="status"):
-        Claim("B", "bad", "x", "believed", "", 0.0)
+        Claim("B", "bad", "x", "believed", "", 0.0, "ours")
+    with pytest.raises(ValueError, match="needs source"):
+        Claim("B", "bad", "x", "ours", "", 0.0, "Thm 1")
+
+
+def test_thm_3_6_remainder_against_mpmath():
+    """Distinct rewards, ε∞ = 0.2: the margin gap − log(n ε∞) + 1 from mpmath's F^n − F⁻^n,
+    and at n = 2500 it is 1/n up to (0.8)^2500: tight, so a KL above log 1/ε∞ would fail."""
+    import mp_reference as mpr
+
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 1.0, 2.0])
+    margins = margins_of("d", p, r)
+    rows = margins[margins["claim"] == "gap_lower_bound_thm_3_6"]
+    assert list(rows["n"])[-3:] == pytest.approx([250.0, 2500.0, 25000.0])
+    for n, margin in zip(rows["n"], rows["margin"], strict=True):
+        exact = float(mpr.formula(n) - mpr.kl(p, r, n) - mp.log(n * mp.mpf("0.2")) + 1)
+        assert margin == pytest.approx(exact, rel=1e-9, abs=1e-13)
+    assert rows["margin"].iloc[-2] == pytest.approx(1 / 2500, rel=1e-9)
+
+
+def test_estimator_range_grid():
+    """The grid reaches ε = 1e-300 and n = 1e12; D̂ stays in [0, formula] up to rounding."""
+    from bonkl.study.claims import estimator_range_margins
+
+    grid = estimator_range_margins()
+    assert grid["n"].max() == 1e12 and grid["case"].str.endswith("eps=1e-300").any()
+    assert grid["margin"].min() >= -1e-12

@@ -109,6 +109,26 @@ def test_tail_rate_converges_to_rate_function():
     assert errors[2] < 2 * math.log(1000) / 1000
 
 
+def test_lower_tail_rate_against_mpmath():
+    """−(1/m) log P_φ(r/m <= x) below the mean: mpmath's exact integer law of the negated
+    reward (P(r <= mx) = P(−r >= −mx) under the tilt −λ of −r), and convergence to I(x)."""
+    import mp_reference as mpr
+
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0, 1, 2])
+    phi, lam = tilt.kl_constrained(p, r, 0.1)
+    xs = np.array([0.1, 0.4, 0.7])
+    assert np.all(xs < phi @ r)  # below the tilted mean, 1.06
+    got = memoryless.tail_rate(p, r, lam, 50, xs, "lower")
+    want = mpr.tail_rates([5, 3, 2], [0, -1, -2], -lam, 50, -xs)
+    np.testing.assert_allclose(got, [float(w) for w in want], rtol=1e-10)
+    rate = memoryless.rate_function(p, r, lam, xs)
+    errors = [np.max(np.abs(memoryless.tail_rate(p, r, lam, m, xs, "lower") - rate))
+              for m in (10, 100, 1000)]
+    assert errors[0] > errors[1] > errors[2]
+    with pytest.raises(ValueError, match="tail"):
+        memoryless.tail_rate(p, r, lam, 10, xs, "both")
+
+
 @pytest.mark.parametrize(("method", "rtol"), [("exact", 1e-9), ("fft", 1e-6)])
 def test_scaled_cumulants_equal_cgf_derivatives(method, rtol):
     """κ_k/m = Λ^(k)(λ); the FFT window leaves out tails below 1e-11 of the peak, which
@@ -140,3 +160,39 @@ def test_renyi_form_equals_scaled_cgf(weights, lam, t):
     r = np.arange(p.size, dtype=float) * 0.7
     assert memoryless.scaled_cgf_renyi(p, r, lam, t) == pytest.approx(
         memoryless.scaled_cgf(p, r, lam, t), rel=1e-11, abs=1e-13)
+
+
+def test_integer_neighbours_by_hand():
+    """Bernoulli (0.8, 0.2; 0, 1), m = 1, δ = 0.1: N = e^{0.1} = 1.105, so ⌊N⌋ = 1 (the
+    reference: reward 0.2, KL 0) and ⌈N⌉ = 2 (reward 1 − 0.8² = 0.36, KL 0.64 log(0.64/0.8)
+    + 0.36 log(0.36/0.2)); flagged, as mδ <= 3. At m = 40 (mδ = 4) nothing is flagged."""
+    from bonkl.study import kl_constrained as study
+
+    got = study.integer_neighbours([0.8, 0.2], [0, 1], 1, 0.1)
+    assert got["small_m_delta"] and got["n_real"] == pytest.approx(math.exp(0.1))
+    assert got["reward_bon_floor"] == pytest.approx(0.2) and got["kl_bon_floor"] == 0
+    assert got["reward_bon_ceil"] == pytest.approx(0.36, rel=1e-12)
+    kl = 0.64 * math.log(0.64 / 0.8) + 0.36 * math.log(0.36 / 0.2)
+    assert got["kl_bon_ceil"] == pytest.approx(kl, rel=1e-10)
+    late = study.integer_neighbours([0.8, 0.2], [0, 1], 40, 0.1)
+    assert not late["small_m_delta"] and late["reward_bon_ceil"] == 0
+
+
+def test_rate_fit_recovers_known_lines():
+    """Per-sequence KL = 0.5 log m − 1 and log(reverse KL/m) = 0.05 m − 7 exactly: the fits
+    give a = 0.5, c = 0.05 (c/δ = 0.5 at δ = 0.1), with intervals that contain them; a
+    bent curve (0.5 log m + 0.01 (log m)²) gives an a the interval places away from 0.5."""
+    import pandas as pd
+
+    from bonkl.study import kl_constrained as study
+
+    m = np.unique(np.round(np.logspace(2, 6, 12)).astype(int))
+    straight = pd.DataFrame({"delta": 0.1, "m": m, "kl_bon_to_tilt": (0.5 * np.log(m) - 1) / m,
+                             "reverse_computed": m <= 1000,
+                             "log_kl_tilt_to_bon": 0.05 * m - 7.0})
+    fit = study.rate_fit(straight).iloc[0]
+    assert fit["a"] == pytest.approx(0.5, rel=1e-12) and fit["c"] == pytest.approx(0.05)
+    assert fit["a_low"] <= 0.5 <= fit["a_high"] and fit["c_over_delta"] == pytest.approx(0.5)
+    bent = straight.assign(kl_bon_to_tilt=(0.5 * np.log(m) + 0.01 * np.log(m) ** 2) / m)
+    fit = study.rate_fit(bent).iloc[0]
+    assert fit["a_low"] > 0.5

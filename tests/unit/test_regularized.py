@@ -24,11 +24,32 @@ FIG4_P, FIG4_R = np.array([0.68, 0.30, 0.02]), np.array([0.0, 1.0, 1.0])
 
 
 def test_remark_4_2_number_by_hand():
-    """e^{0.1/1e-3} = e^100 = 2.6881171418e43, which rounds to the stated 2.7e43."""
+    """e^{0.1/1e-3} = e^100 = 2.6881171418e43 (mpmath); the paper prints 2.6e43: the row's
+    margin is the discrepancy −(2.688/2.6 − 1) = −0.0339, beyond half a printed unit (0.0192)."""
     ratio = collapse.equal_support_ratio(0.1, 1e-3)
-    assert ratio == pytest.approx(2.6881171418161356e43, rel=1e-13)
+    assert ratio == pytest.approx(float(mp.exp(100)), rel=1e-13)
     logs = tilt.log_tilt(np.full(3, 1 / 3), [0.0, 0.9, 1.0], 1e3)
     assert math.exp(logs[2] - logs[1]) == pytest.approx(ratio, rel=1e-12)
+    rows = regularized.stated_ratio_margins(np.full(3, 1 / 3), [0.0, 0.9, 1.0], [1e-3], "gap")
+    assert rows["margin"].iloc[0] == pytest.approx(-(float(mp.exp(100)) / 2.6e43 - 1), rel=1e-12)
+    claim = regularized.CLAIMS["remark_4_2_number"]
+    assert -rows["margin"].iloc[0] > claim.tolerance == pytest.approx(0.05 / 2.6)
+
+
+def test_fig2_reference_has_the_papers_log_probs():
+    """log p = −4.05, −5.95 at the modes on a 201-point grid, normalised: β* = 0.25/1.90."""
+    spec = {"grid": {"low": 0.0, "high": 1.0, "points": 201},
+            "reward": {"modes": [0.3, 0.7], "heights": [0.75, 1.0], "width": 0.08},
+            "reference": {"means": [0.3, 0.7], "log_probs": [-4.05, -5.95]}}
+    y, p, reward, low, high = regularized.mode_switch_problem(spec)
+    assert (y[low], y[high]) == (pytest.approx(0.3), pytest.approx(0.7))
+    assert np.log(p[[low, high]]) == pytest.approx([-4.05, -5.95], abs=1e-12)
+    assert p.sum() == pytest.approx(1.0, abs=1e-14)
+    predicted = regularized.mode_switch_crossovers(p, reward, low, high)
+    assert predicted["reverse"] == pytest.approx(0.25 / 1.90, rel=1e-11)
+    assert 0.10 < predicted["reverse"] < 0.15  # the paper's figure switches between these
+    with pytest.raises(ValueError, match="no std"):
+        regularized.two_bump_reference(y, [0.3, 0.7], [-9.0, -11.0])
 
 
 @pytest.mark.parametrize("beta", [1e-8, 1e-3, 1.0, 1e4])
@@ -218,3 +239,79 @@ def test_cross_paper_keeps_reference_proportions():
     assert (margins["margin"] >= -1e-12).all()
     summary = regularized.cross_paper_summary(table.assign(reference="toy"))
     assert summary["keeps_reference_proportions"].all() and len(summary) == 9
+
+
+def _fig5(seed=0):
+    """An exponentially decaying reference on 60 bins with two reward-1 plateaus."""
+    p = np.exp(-0.15 * np.arange(60) + np.random.default_rng(seed).uniform(0, 0.1, 60))
+    r = np.zeros(60)
+    r[5:12], r[40:48] = 1.0, 1.0
+    return p / p.sum(), r
+
+
+@pytest.mark.parametrize("beta", [1e-3, 0.01, 1.0, 30.0])
+def test_algorithm_1_lambda_forward_flat_against_mpmath(beta):
+    """mpmath: Λ₂ from Algorithm 2's problem (p̃/S, R̃, βS); then R̄ = Λ₂ − (p/p(z))(Λ₂ − R(z))
+    on the good bins, and mpmath's own root of Σ β p/(Λ − R̄) = 1 is Λ₂ again, with a flat
+    target equal to ours."""
+    import mp_reference as mpr
+
+    p, r = _fig5()
+    target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
+    with mp.workdps(80):
+        tilde, tilde_r = mpr.mara_problem(p, r, beta, 1.0, "algorithm_2")
+        total = mp.fsum(tilde)
+        _, lam2 = mpr.forward_target([w / total for w in tilde], tilde_r, beta * total)
+        masses = mpr.normalized(p)
+        z = max((i for i in range(60) if r[i] >= 1), key=lambda i: masses[i])
+        augmented = [lam2 - masses[i] / masses[z] * (lam2 - 1) if r[i] >= 1 else mp.mpf(r[i])
+                     for i in range(60)]
+        exact, lam_root = mpr.forward_target(masses, augmented, beta)
+    assert float(lam_root) == pytest.approx(float(lam2), rel=1e-20)
+    assert lam == pytest.approx(float(lam2), rel=1e-13)
+    np.testing.assert_allclose(target, [float(x) for x in exact], rtol=1e-11)
+    good = target[r >= 1]
+    np.testing.assert_allclose(good, good[0], rtol=1e-11)
+    flat, lam_2 = mara.forward_target(p, r, beta, 1.0, "algorithm_2")
+    np.testing.assert_allclose(target, flat, rtol=1e-11)
+    np.testing.assert_allclose(mara.log_reverse_target(p, r, beta, 1.0, "algorithm_1_lambda"),
+                               mara.log_reverse_target(p, r, beta, 1.0, "algorithm_1"))
+
+
+def test_augment_lambda_is_stationary_at_the_flat_target():
+    """At π = the flat target, Λ̂ = Λ₂ on every sample (a batch holding the anchor gets the exact
+    R̄), and the exact softmax gradient π_y (R̄_y − E_π R̄) + β (p_y − π_y) of E_π R̄ − β
+    KL(p ‖ π) vanishes with R̄ from the whole space as one batch."""
+    p, r = _fig5(1)
+    beta = 0.3
+    target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_2")
+    z = int(np.flatnonzero(r >= 1)[np.argmax(p[r >= 1])])
+    batch = np.array([z, 0, 44, 7, 7, 59, 41])
+    got = mara.augment_lambda(r[batch], np.log(p[batch]), np.log(target[batch]), beta, 1.0)
+    by_hand = np.where(r[batch] >= 1, lam - p[batch] / p[z] * (lam - 1.0), r[batch])
+    np.testing.assert_allclose(got, by_hand, rtol=1e-14)
+    whole = mara.augment_lambda(r, np.log(p), np.log(target), beta, 1.0)
+    gradient = target * (whole - target @ whole) + beta * (p - target)
+    assert np.max(np.abs(gradient)) < 1e-15
+    vanilla_gradient = target * (r - target @ r) + beta * (p - target)
+    assert np.max(np.abs(vanilla_gradient)) > 1e-3  # the check can fail
+    np.testing.assert_array_equal(mara.augment_lambda(r[:3], np.log(p[:3]), np.log(p[:3]),
+                                                      beta, 1.0), r[:3])  # no good sample
+    with pytest.raises(ValueError, match="policy_logp"):
+        mara.augment_lambda(r, np.log(p), np.log(p[:3]), beta, 1.0)
+
+
+def test_flat_forward_augmentation_needs_lambda():
+    """Two references with the same good outcomes and different bad rewards: the flat forward
+    augmentations differ on the good outcomes, so no augmentation of (R, p) on the good set
+    alone is flat in both (module doc)."""
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    good = np.array([False, True, True, True])
+    beta = 0.5
+    augmented = []
+    for bad_reward in (0.0, -5.0):
+        r = np.where(good, 1.0, bad_reward)
+        target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
+        np.testing.assert_allclose(target[good], target[1], rtol=1e-13)
+        augmented.append(lam - p[good] / p[1] * (lam - 1.0))
+    assert augmented[0][2] - augmented[1][2] > 1e-2

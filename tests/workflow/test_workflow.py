@@ -209,6 +209,8 @@ def test_cores_1_and_2_give_the_same_bytes(project, test_config):
 
 def test_kl_constrained_stage(project, test_config):
     """Paper B: tables in figures/, best-of-N converging to the tilt, paper-B claims checked."""
+    from bonkl.study.kl_constrained import CLAIMS as PAPER_B
+
     results = project / test_config["paths"]["results"]
     figures = project / test_config["paths"]["figures"]
     section = test_config["kl_constrained"]
@@ -224,7 +226,12 @@ def test_kl_constrained_stage(project, test_config):
             assert gaps[-1] < gaps[0] and (part["kl_bon"] <= part["kl_formula"] + 1e-12).all()
     ledger = pd.read_csv(results / "claims.csv")
     paper_b = ledger[ledger["paper"] == "B"]
-    assert len(paper_b) == 10 and (paper_b["cases"] > 0).all() and paper_b["holds"].all()
+    assert set(paper_b["claim"]) == set(PAPER_B)
+    assert (paper_b["cases"] > 0).all()
+    # an observation of the full config's m grid (to 10^6): three points from m = 100 to 1000
+    # give a = 0.47 on three_tokens, whose interval [0.37, 0.56] holds ½ but not the 0.02 band
+    resolved = paper_b[paper_b["claim"] != "per_sequence_kl_half_log_m"]
+    assert resolved["holds"].all(), resolved
 
 
 def test_regularized_stage_claims_and_outputs(project, test_config):
@@ -234,7 +241,13 @@ def test_regularized_stage_claims_and_outputs(project, test_config):
     results = project / test_config["paths"]["results"]
     ledger = pd.read_csv(results / "claims.csv").set_index("claim")
     rows = ledger.loc[list(PAPER_C)]
-    assert (rows["cases"] > 0).all() and rows["holds"].all(), rows
+    assert (rows["cases"] > 0).all(), rows
+    # the two rows that fail on the papers' own numbers: the printed 2.6e43 (a truncation of
+    # e^100) and the Fig. 5 sentence read with Algorithm 1 under forward KL
+    failing = ["remark_4_2_number", "fig5_sentence_algorithm_1"]
+    assert not rows.loc[failing, "holds"].any(), rows.loc[failing]
+    assert rows.drop(index=failing)["holds"].all(), rows
+    assert set(rows["source"]) >= {"ours", "Remark 4.2 (§4)", "Fig. 5 (§6)"}
     for example in test_config["regularized"]["examples"]:
         assert len(pd.read_csv(results / "regularized" / f"{example}.csv")) > 0
     table = pd.read_csv(project / test_config["paths"]["figures"]

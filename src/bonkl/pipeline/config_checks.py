@@ -213,7 +213,6 @@ def _mode_switch(key: str, spec: Mapping) -> None:
     grid_key, grid = f"{key}.grid", spec["grid"]
     ordered_range(grid_key, grid)
     ordered_range(f"{key}.betas", spec["betas"])
-    same_length(f"{key}.reference", spec["reference"], "means", "weights")
     all_inside(f"{key}.reward.modes", spec["reward"]["modes"], grid_key, grid)
     all_inside(f"{key}.reference.means", spec["reference"]["means"], grid_key, grid)
     try:

@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from bonkl import bestofn
-from bonkl.plots.style import panels
+from bonkl.plots.style import panels, reference_title
 
 KL_LABEL = "KL(best-of-n ‖ reference) [nats]"
 N_LABEL = "n (samples per best-of-n draw)"
@@ -28,19 +28,33 @@ def _kl_curves(ax, table: pd.DataFrame, color, label: str = "") -> None:
                     yerr=[table["mc_estimator"] - table["mc_low"],
                           table["mc_high"] - table["mc_estimator"]],
                     fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0,
-                    label=f"estimator, {int(table['mc_draws'].iloc[0])} draws, 95% CI")
+                    label=f"estimator, {int(table['mc_draws'].iloc[0])} draws, 95% CI{suffix}")
 
 
 def kl_overlay(data: pd.DataFrame):
-    """KL vs n, all references on one axes, with the formula (paper A, uniform alphabets)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    """KL vs n, all references on one axes, with the formula (paper A, uniform alphabets);
+    a second panel: the estimator minus the exact KL (expected, and sampled with its CI)."""
+    fig, (ax, bias) = plt.subplots(1, 2, figsize=(11.0, 4.4), layout="constrained")
     n = np.sort(data["n"].unique())
     ax.plot(n, bestofn.kl_formula(n), color="black", lw=1.2, ls=":", label="log n − (n−1)/n")
     groups = data.groupby("reference", sort=False)
     for color, (name, table) in zip(sns.color_palette(), groups, strict=False):
         _kl_curves(ax, table, color, name)
+        bias.plot(table["n"], table["expected_estimator"] - table["kl"], color=color, lw=1.4,
+                  label=f"E[estimator] − KL, {name}")
+        if "mc_estimator" in table:
+            bias.errorbar(table["n"], table["mc_estimator"] - table["kl"],
+                          yerr=[table["mc_estimator"] - table["mc_low"],
+                                table["mc_high"] - table["mc_estimator"]],
+                          fmt="o", ms=2.5, color=color, elinewidth=0.8, capsize=0,
+                          label=f"sampled estimator − KL, 95% CI, {name}")
+    bias.axhline(0.0, color="grey", lw=0.8)
     ax.set(xscale="log", xlabel=N_LABEL, ylabel=KL_LABEL)
-    ax.legend(fontsize="x-small", ncol=2)
+    bias.set(xscale="log", xlabel=N_LABEL, ylabel="estimator − exact KL [nats]",
+             title="the estimator's bias (largest near n ≈ L)")
+    ax.legend(fontsize="xx-small", ncol=2)
+    bias.set_ylim(top=bias.get_ylim()[1] * 1.6)  # room for the legend above the peaks
+    bias.legend(fontsize="xx-small", ncol=2, loc="upper left")
     return fig, data
 
 
@@ -54,7 +68,8 @@ def kl_panels(data: pd.DataFrame):
         _kl_curves(ax, table, sns.color_palette()[0])
         ax.axhline(table["saturation_limit"].iloc[0], color="grey", lw=0.8, ls="-.",
                    label="log 1/p(C*)")
-        ax.set(xscale="log", title=name, xlabel=N_LABEL, ylabel=KL_LABEL)
+        ax.set(xscale="log", xlabel=N_LABEL, ylabel=KL_LABEL)
+        reference_title(ax, name)
     axes[0].legend(fontsize="x-small")
     return fig, data
 
@@ -92,7 +107,8 @@ def kl_gap_bounds(data: pd.DataFrame):
         ]:
             shown = table[table[column] > 1e-13 * table["kl_formula"]]
             ax.plot(shown["n"], shown[column], label=label, **style)
-        ax.set(xscale="log", yscale="log", title=name, xlabel=N_LABEL, ylabel="gap [nats]")
+        ax.set(xscale="log", yscale="log", xlabel=N_LABEL, ylabel="gap [nats]")
+        reference_title(ax, name)
     axes[0].legend(fontsize="xx-small")
     columns = ["reference", "n", "gap", "gap_bound_outcomes", "gap_bound_tie_groups",
                "gap_lower_bound"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bonkl.plots.style import panels
+from bonkl.plots.style import panels, reference_title
 
 M_LABEL = "m (sequence length)"
 
@@ -29,23 +29,24 @@ def kl_frontier(data: pd.DataFrame):
         ]:
             points = table[(table["kind"] == kind) & (table["n"] > 1)]
             ax.plot(points["kl"], points["reward"], marker, color=color, ms=3.5, label=label)
-        ax.set(xscale="log", title=name, xlabel="KL(π ‖ reference) [nats]",
-               ylabel="expected reward")
+        ax.set(xscale="log", xlabel="KL(π ‖ reference) [nats]", ylabel="expected reward")
+        reference_title(ax, name)
     axes[0].legend(fontsize="x-small")
     return fig, data
 
 
 def kl_convergence(data: pd.DataFrame):
-    """Per scenario: the three best-of-N gaps and the reverse KL against m, log axes."""
+    """Per scenario: the three best-of-N gaps against m (log axes) and the log of the reverse
+    KL per token against m (linear axes: a line is exponential growth in m). One colour per δ
+    value across all rows; a legend per row."""
     data = data.assign(reward_gap=(data["reward_tilt"] - data["reward_bon"]).abs(),
-                       kl_gap=(data["delta"] - data["kl_bon"]).abs(),
-                       kl_tilt_to_bon=np.where(data["reverse_computed"].astype(bool),
-                                               np.exp(np.minimum(data["log_kl_tilt_to_bon"],
-                                                                 700.0)), 0.0))
+                       kl_gap=(data["delta"] - data["kl_bon"]).abs())
     quantities = [("reward_gap", "|E_π r − E_φ r| / m", "reward per token"),
                   ("kl_gap", "|KL(π_N ‖ p)/m − δ|", "nats per token"),
                   ("kl_bon_to_tilt", "KL(π_N ‖ φ_Δ)/m", "nats per token"),
-                  ("kl_tilt_to_bon", "KL(φ_Δ ‖ π_N)/m", "nats per token")]
+                  ("log_kl_tilt_to_bon", "log(KL(φ_Δ ‖ π_N)/m)", "log of nats per token")]
+    colors = dict(zip(sorted(data["delta"].unique()), sns.color_palette(n_colors=max(
+        10, data["delta"].nunique())), strict=False))
     scenarios = list(data.groupby("scenario", sort=False))
     fig, axes = panels(len(scenarios) * len(quantities), columns=len(quantities), width=3.1,
                        height=2.7)
@@ -53,35 +54,55 @@ def kl_convergence(data: pd.DataFrame):
     for row, (name, table) in enumerate(scenarios):
         for col, (column, label, unit) in enumerate(quantities):
             ax = axes[row * len(quantities) + col]
-            for color, (delta, part) in zip(sns.color_palette(), table.groupby("delta"),
-                                            strict=False):
-                shown = part[part[column] > 0]
-                if column == "kl_tilt_to_bon":
-                    shown = shown[shown["reverse_computed"].astype(bool)]
-                ax.plot(shown["m"], shown[column], color=color, lw=1.4, label=f"δ = {delta:g}")
-            if column != "kl_tilt_to_bon":
+            for delta, part in table.groupby("delta"):
+                if column == "log_kl_tilt_to_bon":
+                    shown = part[part["reverse_computed"].astype(bool)]
+                else:
+                    shown = part[part[column] > 0]
+                ax.plot(shown["m"], shown[column], color=colors[delta], lw=1.4,
+                        label=f"δ = {delta:g}")
+            if column != "log_kl_tilt_to_bon":
                 m = np.sort(table["m"].unique())
                 ax.plot(m, np.log(np.maximum(m, 2)) / m, color="grey", ls=":", lw=1.0,
                         label="log(m)/m")
-            ax.set(xscale="log", yscale="log", title=f"{name}: {label}", xlabel=M_LABEL,
-                   ylabel=unit)
+                ax.set(xscale="log", yscale="log")
+            ax.set(title=f"{name}: {label}", xlabel=M_LABEL, ylabel=unit)  # reverse: linear m
             ax.title.set_fontsize("small")
-    axes[0].legend(fontsize="xx-small")
+        axes[row * len(quantities)].legend(fontsize="xx-small")
     return fig, data
 
 
 def kl_rate_function(data: pd.DataFrame):
-    """Per (scenario, δ): I(x) and the finite-m tail rates −(1/m)·log P_φ(r/m ≥ x)."""
+    """Per (scenario, δ): I(x) and the finite-m tail rates, −(1/m)·log P_φ(r/m ≥ x) above the
+    mean and −(1/m)·log P_φ(r/m ≤ x) below it; a last panel: the largest error against I per
+    tail, against m (it must fall)."""
     groups = list(data.groupby(["scenario", "delta"], sort=False))
-    fig, axes = panels(len(groups), columns=3)
+    fig, axes = panels(len(groups) + 1, columns=3)
+    palette = sns.color_palette()
     for ax, ((name, delta), table) in zip(axes, groups, strict=False):
-        first = table[table["m"] == table["m"].min()]
+        first = table[table["m"] == table["m"].min()].sort_values("x")
         ax.plot(first["x"], first["rate_function"], color="black", lw=2.0, label="I(x)")
-        for color, (m, part) in zip(sns.color_palette(), table.groupby("m"), strict=False):
-            ax.plot(part["x"], part["tail_rate"], color=color, ls="--", lw=1.2, label=f"m = {m}")
+        for color, (m, part) in zip(palette, table.groupby("m"), strict=False):
+            for tail, side in part.groupby("tail"):
+                ax.plot(side["x"], side["tail_rate"], color=color, ls="--", lw=1.2,
+                        label=f"m = {m}" if tail == "upper" else None)
         ax.set(title=f"{name}, δ = {delta:g}", xlabel="x (reward per token)",
-               ylabel="−(1/m) log P(r/m ≥ x) [nats]")
+               ylabel="tail rate: −(1/m) log P [nats]")
     axes[0].legend(fontsize="x-small")
+    errors = (data.assign(error=(data["tail_rate"] - data["rate_function"]).abs())
+              .groupby(["scenario", "delta", "tail", "m"], sort=False)["error"].max()
+              .reset_index())
+    ax = axes[len(groups)]
+    for color, ((name, delta), part) in zip(palette, errors.groupby(["scenario", "delta"],
+                                                                     sort=False), strict=False):
+        for tail, side in part.groupby("tail"):
+            ax.plot(side["m"], side["error"], color=color, marker="o" if tail == "upper" else "s",
+                    ls="-" if tail == "upper" else "--", ms=3,
+                    label=f"{name}, δ = {delta:g}, {tail}")
+    ax.set(xscale="log", yscale="log", title="max |tail rate − I(x)| (o upper, s lower)",
+           xlabel=M_LABEL, ylabel="nats")
+    ax.set_ylim(top=ax.get_ylim()[1] * 30)  # room for the legend above the lines
+    ax.legend(fontsize=5, ncol=2, loc="upper right")
     return fig, data
 
 

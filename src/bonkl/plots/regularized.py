@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import ticker
 
 from bonkl.plots.style import panels
 
@@ -81,42 +82,74 @@ def mode_switch(data: pd.DataFrame):
 
 
 def three_actions(data: pd.DataFrame):
-    """Figs. 3-4: target probabilities of three actions per method and parameter (log scale)."""
+    """Figs. 3-4: target probabilities of three actions per method and parameter (log scale,
+    floored a decade below the smallest positive target, so e.g. 3.7e-44 shows)."""
     data = data.assign(series=[f"{m}, β={v:g}" if m in ("reverse", "forward")
                                else (f"best-of-{int(v)}" if m == "best-of-n" else m)
                                for m, v in zip(data["method"], data["parameter"], strict=True)])
     examples = list(data.groupby("example", sort=False))
-    fig, axes = panels(len(examples), width=6.0, height=3.4, columns=1)
+    fig, axes = panels(len(examples), width=7.0, height=3.4, columns=1)
     for ax, (name, part) in zip(axes, examples, strict=False):
-        shown = part.assign(drawn=part["target"].clip(lower=FLOOR))
+        floor = 10.0 ** (np.floor(np.log10(part.loc[part["target"] > 0, "target"].min())) - 1)
+        shown = part.assign(drawn=part["target"].clip(lower=floor))
         sns.barplot(shown, x="series", y="drawn", hue="action", ax=ax, palette="colorblind")
         rewards = ", ".join(f"{r:g}" for r in part.groupby("action")["reward"].first())
         refs = ", ".join(f"{p:.3g}" for p in part.groupby("action")["prob_ref"].first())
-        ax.set(yscale="log", ylim=(FLOOR, 2.0), xlabel="", ylabel=f"{PROB_LABEL} (floor {FLOOR:g})",
+        ax.set(yscale="log", ylim=(floor, 2.0), xlabel="",
+               ylabel=f"{PROB_LABEL} (floor {floor:.0e})",
                title=f"{name}: rewards ({rewards}), reference ({refs})")
         ax.tick_params(axis="x", labelrotation=30, labelsize="x-small")
-        ax.legend(title="action", fontsize="x-small")
+        ax.legend(title="action", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig, data
 
 
+MARA_STYLES = {"vanilla": dict(lw=1.2, ls="-"), "algorithm_2": dict(lw=3.2, ls="-", alpha=0.45),
+               "algorithm_1": dict(lw=1.2, ls="--"), "algorithm_1_lambda": dict(lw=1.4, ls=":")}
+
+
+def plateau_shares(part: pd.DataFrame) -> pd.DataFrame:
+    """Each contiguous run of good bins (a plateau)'s share of the good mass, per algorithm."""
+    rows = []
+    for algorithm, line in part.groupby("algorithm", sort=False):
+        good = line["good"].astype(bool).to_numpy()
+        bins, target = line["bin"].to_numpy(), line["target"].to_numpy()
+        run = np.cumsum(good & ~np.r_[False, good[:-1]])
+        total = target[good].sum()
+        for k in range(1, run.max() + 1):
+            inside = good & (run == k)
+            rows.append({"algorithm": algorithm, "share": target[inside].sum() / total,
+                         "plateau": f"bins {bins[inside].min()}–{bins[inside].max()}"})
+    return pd.DataFrame(rows)
+
+
 def mara_bins(data: pd.DataFrame):
-    """Fig. 5: vanilla, MARA Algorithm 1 and 2 targets over 100 bins, per regulariser and β."""
+    """Fig. 5: vanilla and the MARA variants' targets over the bins (log scale), and each
+    plateau's share of the good mass, per regulariser and β."""
     keys = list(data.groupby(["regulariser", "beta"], sort=False).groups)
-    fig, axes = panels(len(keys), width=4.2, height=3.0, columns=2)
-    for ax, (regulariser, beta) in zip(axes, keys, strict=False):
+    fig, axes = panels(2 * len(keys), width=4.2, height=3.0, columns=2)
+    colors = dict(zip(MARA_STYLES, sns.color_palette(), strict=False))
+    for ax, share_ax, (regulariser, beta) in zip(axes[0::2], axes[1::2], keys, strict=False):
         part = data[(data["regulariser"] == regulariser) & (data["beta"] == beta)]
         ref = part[part["algorithm"] == "vanilla"]
         ax.plot(ref["bin"], ref["prob_ref"], color="black", lw=0.8, ls=":", label="reference")
-        for color, (algorithm, line) in zip(sns.color_palette(),
-                                            part.groupby("algorithm", sort=False), strict=False):
-            ax.plot(line["bin"], line["target"].clip(lower=FLOOR), color=color, lw=1.3,
-                    label=algorithm.replace("_", " "))
+        for algorithm in MARA_STYLES:
+            line = part[part["algorithm"] == algorithm]
+            ax.plot(line["bin"], line["target"].clip(lower=FLOOR), color=colors[algorithm],
+                    label=algorithm.replace("_", " "), **MARA_STYLES[algorithm])
         good = ref.loc[ref["good"].astype(bool), "bin"]
         ax.scatter(good, np.full(good.size, 1.5), marker="|", color="grey", s=10,
                    label="reward ≥ τ")
         ax.set(yscale="log", ylim=(FLOOR, 3.0), xlabel="bin", ylabel=PROB_LABEL,
                title=f"{regulariser} KL, β={beta:g}")
         ax.legend(fontsize="xx-small")
+        shares = plateau_shares(part)
+        sns.barplot(shares, x="algorithm", y="share", hue="plateau", ax=share_ax,
+                    order=list(MARA_STYLES), palette="Greys")
+        share_ax.axhline(0.5, color="black", lw=0.6, ls="--")
+        share_ax.set(ylim=(0, 1), xlabel="", ylabel="share of the good mass",
+                     title=f"{regulariser} KL, β={beta:g}: plateau shares")
+        share_ax.tick_params(axis="x", labelrotation=20, labelsize="x-small")
+        share_ax.legend(fontsize="xx-small", title="plateau")
     return fig, data
 
 
@@ -145,6 +178,11 @@ def cross_paper(data: pd.DataFrame):
                          label="flat over good modes")
         share_ax.set(xscale="log", yscale="log", xlabel="reference share p(y)/p(C*)",
                      ylabel="share of mass on C*", title=f"{name}: shares at n={largest_n:g}")
+        for axis in (share_ax.xaxis, share_ax.yaxis):  # few, short labels: they overlapped
+            axis.set_minor_locator(ticker.LogLocator(subs=(2.0, 5.0)))
+            axis.set_minor_formatter(ticker.FormatStrFormatter("%.2g"))
+        share_ax.tick_params(axis="both", which="both", labelsize="x-small")
+        share_ax.tick_params(axis="x", which="both", labelrotation=40)
         share_ax.legend(fontsize="xx-small")
     return fig, data
 

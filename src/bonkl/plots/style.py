@@ -45,3 +45,15 @@ def panels(count: int, width: float = 3.6, height: float = 3.0, columns: int = 3
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, axes.flat
+
+
+SYNTHETIC = {"lm_samples": "synthetic data, not an LLM's\n(config/samples/make_lm_samples.py)"}
+
+
+def reference_title(ax, name: str, title: str | None = None) -> None:
+    """Title a reference's panel; a panel of synthetic data says so inside the panel."""
+    ax.set_title(title or name)
+    if name in SYNTHETIC:
+        ax.text(0.5, 0.97, SYNTHETIC[name], transform=ax.transAxes, fontsize="xx-small",
+                color="C3", va="top", ha="center", clip_on=True,
+                bbox=dict(facecolor="white", edgecolor="C3", alpha=0.8, lw=0.5))

@@ -3,7 +3,8 @@
 Each function takes the per-reference tables of the stage, concatenated with a
 ``reference`` column, and returns ``(figure, plotted_data)`` (see :mod:`bonkl.plots.style`).
 Win rates are drawn on a logit axis, which keeps both 0.5 and 0.9999 readable; sampled
-values and interval ends at exactly 1 lie beyond it and are clipped to its top.
+values and interval ends at exactly 1 lie beyond it: they are drawn at its top, and sampled
+win rates of exactly 1 get their own marker and legend entry.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from bonkl import tradeoff
-from bonkl.plots.style import panels
+from bonkl.plots.style import panels, reference_title
 
 WIN_LABEL = "win rate (logit axis)"
 KL_LABEL = "KL(policy ‖ reference) [nats]"
@@ -38,12 +39,18 @@ def winrate_vs_n(data: pd.DataFrame):
         ax.plot(table["n"], table["win_rate"], color=colors[0], lw=1.8, label="exact W_n")
         ax.axhline(table["win_rate_limit"].iloc[0], color="grey", ls="-.", lw=0.8,
                    label="1 − p(C*)/2")
-        low, mean, high = (np.minimum(table[c], 1.0 - top_loss)
+        ones = table["sampled_win_rate"] >= 1.0
+        below = table[~ones]
+        low, mean, high = (np.minimum(below[c], 1.0 - top_loss)
                            for c in ["sampled_low", "sampled_win_rate", "sampled_high"])
-        ax.errorbar(table["n"], mean, yerr=[mean - low, high - mean],
+        ax.errorbar(below["n"], mean, yerr=[mean - low, high - mean],
                     fmt="o", ms=2.5, color=colors[1], elinewidth=0.8, capsize=0,
                     label=f"sampled, {int(table['pairs'].iloc[0])} pairs, 95% CI")
-        ax.set(xscale="log", title=name, xlabel=N_LABEL, ylabel=WIN_LABEL)
+        ax.plot(table.loc[ones, "n"], np.full(int(ones.sum()), 1.0 - 2.0 * top_loss), "^",
+                mfc="white", color="C3", ms=5,
+                label="sampled W = 1 exactly (off the logit axis; drawn at its top)")
+        ax.set(xscale="log", xlabel=N_LABEL, ylabel=WIN_LABEL)
+        reference_title(ax, name)
         _logit_axis(ax, top_loss)
     axes[0].legend(fontsize="x-small")
     columns = ["reference", "n", "win_rate", "win_rate_bound", "win_rate_limit",
@@ -77,7 +84,8 @@ def winrate_tradeoff(data: pd.DataFrame):
         for curve, (label, style) in _CURVES.items():
             rows = table[table["curve"] == curve].sort_values("kl")
             ax.plot(rows["kl"], rows["win_rate"], label=label, **style)
-        ax.set(title=name, xlabel=KL_LABEL, ylabel=WIN_LABEL, xlim=(0.0, kl_max))
+        ax.set(xlabel=KL_LABEL, ylabel=WIN_LABEL, xlim=(0.0, kl_max))
+        reference_title(ax, name)
         _logit_axis(ax, top_loss)
     axes[0].legend(fontsize="xx-small")
     return fig, shown
@@ -107,7 +115,8 @@ def winrate_rewind(data: pd.DataFrame):
                 marker="s", ms=3, label="optimum at equal KL")
         ax.plot(table["kl"], table["loss_ratio"], color="C0", marker="o", ms=3,
                 label="best-of-n at equal KL")
-        ax.set(title=name, xlabel=KL_LABEL, ylabel="(1 − W_rewind) / (1 − W_policy)")
+        ax.set(xlabel=KL_LABEL, ylabel="(1 − W_rewind) / (1 − W_policy)")
+        reference_title(ax, name)
     axes[0].legend(fontsize="xx-small")
     cost = axes[len(groups)]
     for color, (name, table) in zip(sns.color_palette(n_colors=len(groups)), groups,

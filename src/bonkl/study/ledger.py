@@ -18,21 +18,27 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 LEDGER_NOTE = """
-One row per claim of the papers, checked on every reference and scenario of the study's
-config (and, for paper A, on random references with ties and tiny masses). `status`:
-proven (a theorem of the paper), reported (known only from secondary summaries), derived
-(our restatement or consequence), stated-number (a number printed in the paper),
-observed (what our own experiments show, stated as a claim to check). `cases`: how many
+One row per claim, checked on every reference and scenario of the study's config (and, for
+paper A, on random references with ties and tiny masses). `status`: proven (a theorem that
+a source says the paper states and proves), reported (stated in the paper according to
+secondary transcriptions), derived (an algebraic restatement or consequence we checked),
+ours (our own extension or claim: ties, discrete references, our checks of a limit),
+stated-number (a number the paper prints, with the printed value), observed (what our own
+computations or experiments show). `source`: the paper's theorem, section or equation where
+one is known (from the abstract or the transcriptions, as said), `secondary` where only
+transcriptions give the claim without a number, `ours` for our own claims. A row that is
+ours and fails is a finding about our extension, not about the paper; the paper's own claim
+has its own row. Where a source is ambiguous, the statement says so. `cases`: how many
 (case, parameter) pairs were checked. `worst_margin`: the smallest slack seen, in the
 claim's units (bound minus value for an inequality, minus the absolute error for an
 identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
 `worst_case`: where that margin was found. `evidence`: the figure that shows it.
 """
 
-STATUSES = ("proven", "reported", "derived", "stated-number", "observed")
-COLUMNS = ["paper", "claim", "statement", "status", "cases", "worst_margin", "tolerance",
+STATUSES = ("proven", "reported", "derived", "ours", "stated-number", "observed")
+COLUMNS = ["paper", "claim", "statement", "status", "source", "cases", "worst_margin", "tolerance",
            "holds", "worst_case", "evidence"]
-_METADATA = ["paper", "statement", "status", "tolerance", "evidence"]
+_METADATA = ["paper", "statement", "status", "source", "tolerance", "evidence"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,15 @@ class Claim:
     status: str  # one of STATUSES
     evidence: str
     tolerance: float
+    source: str  # the paper's theorem/section/equation, "secondary", or "ours"
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"claim {self.claim!r}: status {self.status!r} not in {STATUSES}")
+        if not self.source:
+            raise ValueError(f"claim {self.claim!r}: no source")
+        if self.status == "ours" and self.source != "ours":
+            raise ValueError(f"claim {self.claim!r}: status 'ours' needs source 'ours'")
 
 
 def summarize(margins: pd.DataFrame, claims: Iterable[Claim]) -> pd.DataFrame:

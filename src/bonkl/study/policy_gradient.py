@@ -36,17 +36,18 @@ CLAIMS = {
               "Vanilla KL-regularised RL collapses to one valid answer in most runs "
               f"(paper C, LLM runs at β ∈ {{0.001, 0.01, 0.02, 0.03}}); checked {ANALOGUE}: "
               "per task, regulariser and β, margin = fraction of seeds whose top mode holds "
-              ">= collapse_share of the valid mass, minus 1/2", "observed", EVIDENCE, 0.0),
+              ">= collapse_share of the valid mass, minus 1/2", "observed", EVIDENCE, 0.0,
+              "§6.1, App. C.2"),
         Claim("C", "mara_near_uniform_most_runs",
               "MARA keeps the valid answers near uniform (paper C, LLM runs); checked "
               f"{ANALOGUE}: per task, regulariser and β, margin = fraction of seeds whose "
               "valid-answer entropy is >= near_uniform·log |V|, minus 1/2", "observed",
-              EVIDENCE, 0.0),
+              EVIDENCE, 0.0, "§6.1, App. C.2"),
         Claim("C", "mara_no_reward_loss",
               "MARA costs no reward (paper C, LLM runs); checked "
               f"{ANALOGUE}: per task, regulariser and β, margin = mean final reward of the "
               "MARA runs minus that of the vanilla runs, plus reward_tolerance",
-              "observed", EVIDENCE, 0.0),
+              "observed", EVIDENCE, 0.0, "§6.1, App. C.2"),
     ]
 }
 
