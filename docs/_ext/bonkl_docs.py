@@ -153,7 +153,7 @@ def write_config_reference(app) -> None:
 def require_docstring(app, what, name, obj, options, lines) -> None:
     """Warn about a public module, class, function or method of bonkl with no docstring
     (members imported from elsewhere are documented where they are defined)."""
-    if what not in ("module", "class", "function", "method") or any(l.strip() for l in lines):
+    if what not in ("module", "class", "function", "method") or any(line.strip() for line in lines):
         return
     home = getattr(obj, "__module__", None) if what != "module" else name
     if name.rsplit(".", 1)[-1].startswith("_") or not (home or "").startswith("bonkl"):
