@@ -104,7 +104,7 @@ def pmf(p, r, n):
 def kl_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
     """Exact ``KL(π_n ‖ p)`` for each ``n`` of the 1-D array ``n``, from prebuilt groups.
 
-    Over the groups that matter only (:func:`_blocks`): those below the first group whose
+    Over the groups that matter only (``_blocks``): those below the first group whose
     best-of-n mass may exceed ``e^-48`` of its reference mass add their reference mass,
     ``F⁻`` of that group, in closed form.
     """

@@ -172,6 +172,7 @@ def _number(low: float, inclusive: bool):
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``bonkl`` command's argument parser (``analyze`` and ``targets``)."""
     top = argparse.ArgumentParser(
         prog="bonkl",
         description="Exact best-of-n and KL-regularisation numbers for your own model's "
@@ -231,6 +232,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``bonkl`` on ``argv``; the exit status (2 for a bad file or argument)."""
     command = parser()
     args = command.parse_args(argv)
     if args.command == "analyze" and args.by is None and (args.summary or args.figure):

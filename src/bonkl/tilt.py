@@ -131,7 +131,7 @@ def kl_constrained(p, r, delta):
     ``λ`` solves ``KL(φ_λ ‖ p) = Δ`` by Brent's method on ``log λ`` (the KL rises
     monotonically from 0 to the cap ``log 1/p(C*)``), so ``KL(φ_Δ ‖ p)`` matches ``Δ`` to
     about 1e-15 relative. Above half the cap the root is taken on the deficit
-    ``cap − KL(φ_λ ‖ p)`` against ``cap − Δ`` (:func:`_log_cap_deficit`), which keeps its
+    ``cap − KL(φ_λ ‖ p)`` against ``cap − Δ`` (``_log_cap_deficit``), which keeps its
     relative precision as Δ nears the cap; there the answer is ill-conditioned all the same:
     ``λ`` and the masses off ``C*`` move by a relative ``~ε·Δ/(cap − Δ)`` when Δ or the cap
     move by one rounding. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap gives

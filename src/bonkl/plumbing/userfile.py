@@ -55,9 +55,12 @@ import numpy as np
 import pandas as pd
 
 SUM_TOLERANCE = 1e-6
+#: The smallest probability the study computes with (checked against mpmath down to it).
 SMALLEST_MASS = 1e-300  # the smallest mass the study computes with (tests: mpmath to 1e-300)
 MAX_COUNT = 2**53  # counts stay exact as doubles
+#: Nats by which two rows of one completion's log-probability may differ.
 LOGPROB_TOLERANCE = 1e-6  # nats: log-probs of one completion computed in different batches
+#: Paper A's Fig. 4 rewards computed from the file itself.
 REWARDS = ("loglik", "neg-length")  # paper A, Fig. 4: rewards computed from the file
 _BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
          b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}

@@ -137,6 +137,7 @@ def shortfall_table(p, r, n_grid) -> pd.DataFrame:
 
 
 def reference_margins(reference: str, shortfall: pd.DataFrame) -> pd.DataFrame:
+    """Margins of paper B's per-reference claims from the frontier's shortfall table."""
     cases = [f"n={n}" for n in shortfall["n"]]
     return pd.concat([
         _margins(reference, "frontier_dominates_best_of_n", cases,  # relative to the reward scale
@@ -147,7 +148,7 @@ def reference_margins(reference: str, shortfall: pd.DataFrame) -> pd.DataFrame:
 
 
 def convergence_table(p, r, deltas, m_grid, reverse_max_m: int) -> pd.DataFrame:
-    """One row per ``(delta, m)``: :func:`memoryless.best_of_n_vs_tilt`'s per-token values,
+    """One row per ``(delta, m)``: :func:`bonkl.memoryless.best_of_n_vs_tilt`'s per-token values,
     the closeness identity's right side per token, and ``log_kl_tilt_to_bon``
     (``log(KL(φ_Δ ‖ π_N)/m)``, for ``m <= reverse_max_m``; ``nan`` is never written:
     rows beyond hold 0 with ``reverse_computed = False``)."""
@@ -221,6 +222,7 @@ def cumulant_table(p, r, deltas, m_list) -> pd.DataFrame:
 
 
 def renyi_table(p, r, deltas, ts) -> pd.DataFrame:
+    """Per δ and Rényi order t: the scaled CGF at the tilt λ(δ) and its Rényi form (derived)."""
     rows = []
     for delta in deltas:
         _, lam = kl_constrained(p, r, delta)
@@ -264,6 +266,7 @@ def rate_fit(convergence: pd.DataFrame, from_m: int = RATE_FROM_M) -> pd.DataFra
 def scenario_margins(scenario: str, convergence: pd.DataFrame, rates: pd.DataFrame,
                      cumulants: pd.DataFrame, renyi: pd.DataFrame,
                      fit: pd.DataFrame) -> pd.DataFrame:
+    """Margins of paper B's scenario claims from one scenario's tables."""
     c = convergence
     cases = [f"m={m}, delta={d:g}" for m, d in zip(c["m"], c["delta"], strict=True)]
     late = (c["m"] >= RATE_FROM_M).to_numpy()

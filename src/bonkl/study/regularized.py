@@ -33,10 +33,12 @@ def log_target(p, r, beta, regulariser: str, tau: float = np.inf,
 
 
 def grid(spec) -> np.ndarray:
+    """``spec["points"]`` points evenly spaced from ``spec["low"]`` to ``spec["high"]``."""
     return np.linspace(spec["low"], spec["high"], spec["points"])
 
 
 def normalised(weights) -> np.ndarray:
+    """``weights / Σ weights``."""
     weights = np.asarray(weights, dtype=float)
     return weights / weights.sum()
 
@@ -375,6 +377,7 @@ FIG5_SENTENCE = ("the paper (Fig. 5): \"MARA with either KL yields equal high ma
 FLATNESS = ("margin −(max/min − 1) of the target on the good bins, over both KLs and every β "
             "(reverse-KL margins divided by max(1, max|R̄|/β), as R̄/β is rounded to a double)")
 
+#: Paper C's ledger claims checked by this stage, by name.
 CLAIMS = {
     c.claim: c
     for c in [

@@ -22,7 +22,9 @@ from bonkl import bestofn
 from bonkl.groups import as_reference, reward_groups
 from bonkl.plumbing.userfile import Columns, load_samples
 
+#: Quantiles over prompts in the summary.
 QUANTILES = (0.1, 0.5, 0.9)
+#: Columns of the per-prompt table.
 PER_PROMPT = ["prompt", "n", "kl", "kl_formula", "expected_estimator", "win_rate",
               "win_rate_bound", "outcomes", "entropy", "top_mass", "top_reward_mass", "note"]
 PER_PROMPT_NOTE = (
@@ -35,6 +37,7 @@ SUMMARY_NOTE = (
     "Per reward and n, over the file's prompts: the mean and the 10%, 50% and 90% quantiles of "
     "the exact KL, of the formula's overstatement log n − (n−1)/n − KL (nats) and of the win "
     "rate (paper A).")
+#: The note of a row whose best-of-n differs from the reference.
 DIFFERS = "-"  # never an empty cell, which CSV readers take for a missing value
 SINGLE = "single outcome: best-of-n is the reference, KL 0"
 TIED = "all rewards tie: best-of-n is the reference, KL 0"

@@ -155,6 +155,7 @@ def tradeoff_curves(by_n: pd.DataFrame, by_threshold: pd.DataFrame, p, r, betas)
                       for name, x, k, w in parts], ignore_index=True)
 
 
+#: Columns of the stage's summary table (figures/winrate_table).
 TABLE_COLUMNS = ["n", "kl", "kl_formula", "win_rate", "win_rate_bound", "optimum_win_rate",
                  "shortfall"]
 
@@ -178,8 +179,10 @@ mid-rank reward), and the shortfall of best-of-n from that optimum.
 
 CONTINUOUS = "continuous limit"
 OURS_0999_N = 999  # n/(n+1) = 0.999 and log n - (n-1)/n = 5.9078 at n = 999 (ours)
+#: Acceptance masses ε of the continuous rewind comparison (the e/2 limit).
 REWIND_EPSILONS = np.logspace(-2, -10, 9)  # acceptance masses for the e/2 limit
 
+#: The stage's ledger claims, by name.
 CLAIMS = {
     c.claim: c
     for c in [
