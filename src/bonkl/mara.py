@@ -22,6 +22,17 @@ Exact targets on the full outcome space (the batch is every outcome; outcomes ne
   ``π_ref`` replaced by ``p̃``); stationarity of ``E_π R̃ − β Σ p̃ log(p̃/π)`` under
   ``Σ π = 1`` gives ``π = β p̃/(Λ − R̃)``, i.e. the forward target of ``(q, R̃)`` at ``β S``
   with the same ``Λ``. It is constant, ``β p(z)/(Λ − R(z))``, on the good set.
+
+``algorithm_1_lambda`` (ours): Algorithm 1's step 3 (augment the reward only; the KL term
+keeps ``π_ref``) with the augmentation that flattens the target of the KL in use. Reverse
+KL: Algorithm 1's ``R̄``. Forward KL: ``β p(y)/(Λ − R̄(y))`` is constant on the good set iff
+``R̄(y) = Λ − (p(y)/p(z))(Λ − R(z))``; with ``Λ = Λ₂``, Algorithm 2's multiplier, the root of
+``Σ β p/(Λ − R̄) = 1`` is ``Λ₂`` again (same equation as Algorithm 2's), so the target is
+Algorithm 2's flat one. No augmentation without ``Λ`` can do this: the flat ``R̄(y) − R(z)
+= (Λ − R(z))(1 − p(y)/p(z))`` grows with ``Λ``, which the bad outcomes' rewards move while the
+good ones stay put. Per batch, ``Λ₂ = E_π*[R̃] + β Σ p̃`` (sum ``π*(Λ₂ − R̃) = β p̃``) is
+estimated on the policy's own samples by ``Λ̂ = mean_i (R̃_i + β p̃_i/π_θ(y_i))``, which equals
+``Λ₂`` on every sample when ``π_θ = π*`` (:func:`augment_lambda`).
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ import numpy as np
 from bonkl import tilt
 from bonkl.groups import as_reference
 
-ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2")
+ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2", "algorithm_1_lambda")
 
 
 def _batch(rewards, ref_logp, tau):
@@ -79,6 +90,34 @@ def _augmented_offsets(rewards, ref_logp, beta, tau):
     return offsets, float(rewards[z]), good
 
 
+def augment_lambda(rewards, ref_logp, policy_logp, beta, tau) -> np.ndarray:
+    """``algorithm_1_lambda``'s forward-KL rewards for one batch drawn from ``π_θ``.
+
+    Good samples get ``R̄_i = Λ̂ − (π_ref(y_i)/π_ref(z))(Λ̂ − R(z))`` with ``Λ̂ = mean_i (R̃_i +
+    β p̃_i/π_θ(y_i))`` (module doc), raised to the bound ``Λ₂ >= R(z) + β π_ref(z)`` (the flat
+    target's mass on ``z`` is at most 1); others keep ``R_i``. Unchanged without a good sample.
+    """
+    beta = _beta(beta)
+    rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
+    policy_logp = np.asarray(policy_logp, dtype=float)
+    if policy_logp.shape != rewards.shape or not np.all(np.isfinite(policy_logp)):
+        raise ValueError("policy_logp must be finite and shaped like rewards")
+    z = anchor(rewards, ref_logp, tau)
+    out = rewards.copy()
+    if z is None:
+        return out
+    tilde_r, tilde_logp = anchor_reference(rewards, ref_logp, tau)
+    lam = float(np.mean(tilde_r + beta * np.exp(tilde_logp - policy_logp)))
+    gap = max(lam - rewards[z], beta * np.exp(ref_logp[z]))
+    out[good] = rewards[z] + gap + _lambda_offsets(ref_logp[good] - ref_logp[z], gap)
+    return out
+
+
+def _lambda_offsets(log_ratio, gap):
+    """``R̄ − Λ = −(p/p(z))(Λ − R(z))`` for good outcomes, in full relative precision."""
+    return -np.exp(log_ratio) * gap
+
+
 def anchor_reference(rewards, ref_logp, tau) -> tuple[np.ndarray, np.ndarray]:
     """Algorithm 2 for one batch: ``(R̃, log p̃)``, good samples set to ``R(z)``, ``log π_ref(z)``."""
     rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
@@ -96,10 +135,11 @@ def _beta(beta) -> float:
     return beta
 
 
-def _problem(p, r, beta, tau, algorithm):
+def _problem(p, r, beta, tau, algorithm, kl="reverse"):
     """``(q, R − c, β_eff, c)``: the (normalised reference, reward less a constant, coefficient)
-    an algorithm induces; the constant ``c`` (``R(z)`` for Algorithm 1, else 0) changes
-    neither target, only the forward target's ``Λ`` by ``c``."""
+    an algorithm induces; the constant ``c`` (``R(z)`` for Algorithm 1, ``Λ₂`` for
+    ``algorithm_1_lambda`` under forward KL, else 0) changes neither target, only the forward
+    target's ``Λ`` by ``c``."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm {algorithm!r} not in {ALGORITHMS}")
     p, r = as_reference(p, r)
@@ -109,12 +149,22 @@ def _problem(p, r, beta, tau, algorithm):
     if np.any(p == 0):
         raise ValueError("MARA's exact targets need p > 0 on every outcome")
     log_p = np.log(p)
-    if algorithm == "algorithm_1":
+    if algorithm == "algorithm_1" or (algorithm == "algorithm_1_lambda" and kl == "reverse"):
         offsets, anchor_reward, _ = _augmented_offsets(r, log_p, beta, tau)
         return p, offsets, beta, anchor_reward
     rewards, log_tilde = anchor_reference(r, log_p, tau)
     total = float(np.sum(np.exp(log_tilde)))
-    return np.exp(log_tilde - np.log(total)), rewards, beta * total, 0.0
+    q = np.exp(log_tilde - np.log(total))
+    if algorithm == "algorithm_2":
+        return q, rewards, beta * total, 0.0
+    z = anchor(r, log_p, tau)
+    if z is None:
+        return p, r, beta, 0.0
+    _, lam = tilt.forward_kl_target(q, rewards, beta * total)
+    good = r >= tau
+    shifted = r - lam
+    shifted[good] = _lambda_offsets(log_p[good] - log_p[z], lam - r[z])
+    return p, shifted, beta, lam
 
 
 def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.ndarray:
@@ -122,12 +172,12 @@ def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.nd
 
     ``τ`` is ignored by ``vanilla``. Finite in logs for any ``beta > 0``.
     """
-    q, rewards, _, _ = _problem(p, r, beta, tau, algorithm)
+    q, rewards, _, _ = _problem(p, r, beta, tau, algorithm, "reverse")
     return tilt.log_tilt(q, rewards, 1.0 / _beta(beta))
 
 
 def forward_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> tuple[np.ndarray, float]:
     """``(target, Λ)``: the forward-KL target that ``algorithm`` induces (see module doc)."""
-    q, rewards, beta_eff, shift = _problem(p, r, beta, tau, algorithm)
+    q, rewards, beta_eff, shift = _problem(p, r, beta, tau, algorithm, "forward")
     target, lam = tilt.forward_kl_target(q, rewards, beta_eff)
     return target, lam + shift

@@ -218,3 +218,79 @@ def test_cross_paper_keeps_reference_proportions():
     assert (margins["margin"] >= -1e-12).all()
     summary = regularized.cross_paper_summary(table.assign(reference="toy"))
     assert summary["keeps_reference_proportions"].all() and len(summary) == 9
+
+
+def _fig5(seed=0):
+    """An exponentially decaying reference on 60 bins with two reward-1 plateaus."""
+    p = np.exp(-0.15 * np.arange(60) + np.random.default_rng(seed).uniform(0, 0.1, 60))
+    r = np.zeros(60)
+    r[5:12], r[40:48] = 1.0, 1.0
+    return p / p.sum(), r
+
+
+@pytest.mark.parametrize("beta", [1e-3, 0.01, 1.0, 30.0])
+def test_algorithm_1_lambda_forward_flat_against_mpmath(beta):
+    """mpmath: Λ₂ from Algorithm 2's problem (p̃/S, R̃, βS); then R̄ = Λ₂ − (p/p(z))(Λ₂ − R(z))
+    on the good bins, and mpmath's own root of Σ β p/(Λ − R̄) = 1 is Λ₂ again, with a flat
+    target equal to ours."""
+    import mp_reference as mpr
+
+    p, r = _fig5()
+    target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
+    with mp.workdps(80):
+        tilde, tilde_r = mpr.mara_problem(p, r, beta, 1.0, "algorithm_2")
+        total = mp.fsum(tilde)
+        _, lam2 = mpr.forward_target([w / total for w in tilde], tilde_r, beta * total)
+        masses = mpr.normalized(p)
+        z = max((i for i in range(60) if r[i] >= 1), key=lambda i: masses[i])
+        augmented = [lam2 - masses[i] / masses[z] * (lam2 - 1) if r[i] >= 1 else mp.mpf(r[i])
+                     for i in range(60)]
+        exact, lam_root = mpr.forward_target(masses, augmented, beta)
+    assert float(lam_root) == pytest.approx(float(lam2), rel=1e-20)
+    assert lam == pytest.approx(float(lam2), rel=1e-13)
+    np.testing.assert_allclose(target, [float(x) for x in exact], rtol=1e-11)
+    good = target[r >= 1]
+    np.testing.assert_allclose(good, good[0], rtol=1e-11)
+    flat, lam_2 = mara.forward_target(p, r, beta, 1.0, "algorithm_2")
+    np.testing.assert_allclose(target, flat, rtol=1e-11)
+    np.testing.assert_allclose(mara.log_reverse_target(p, r, beta, 1.0, "algorithm_1_lambda"),
+                               mara.log_reverse_target(p, r, beta, 1.0, "algorithm_1"))
+
+
+def test_augment_lambda_is_stationary_at_the_flat_target():
+    """At π = the flat target, Λ̂ = Λ₂ on every sample (a batch holding the anchor gets the exact
+    R̄), and the exact softmax gradient π_y (R̄_y − E_π R̄) + β (p_y − π_y) of E_π R̄ − β
+    KL(p ‖ π) vanishes with R̄ from the whole space as one batch."""
+    p, r = _fig5(1)
+    beta = 0.3
+    target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_2")
+    z = int(np.flatnonzero(r >= 1)[np.argmax(p[r >= 1])])
+    batch = np.array([z, 0, 44, 7, 7, 59, 41])
+    got = mara.augment_lambda(r[batch], np.log(p[batch]), np.log(target[batch]), beta, 1.0)
+    by_hand = np.where(r[batch] >= 1, lam - p[batch] / p[z] * (lam - 1.0), r[batch])
+    np.testing.assert_allclose(got, by_hand, rtol=1e-14)
+    whole = mara.augment_lambda(r, np.log(p), np.log(target), beta, 1.0)
+    gradient = target * (whole - target @ whole) + beta * (p - target)
+    assert np.max(np.abs(gradient)) < 1e-15
+    vanilla_gradient = target * (r - target @ r) + beta * (p - target)
+    assert np.max(np.abs(vanilla_gradient)) > 1e-3  # the check can fail
+    np.testing.assert_array_equal(mara.augment_lambda(r[:3], np.log(p[:3]), np.log(p[:3]),
+                                                      beta, 1.0), r[:3])  # no good sample
+    with pytest.raises(ValueError, match="policy_logp"):
+        mara.augment_lambda(r, np.log(p), np.log(p[:3]), beta, 1.0)
+
+
+def test_flat_forward_augmentation_needs_lambda():
+    """Two references with the same good outcomes and different bad rewards: the flat forward
+    augmentations differ on the good outcomes, so no augmentation of (R, p) on the good set
+    alone is flat in both (module doc)."""
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    good = np.array([False, True, True, True])
+    beta = 0.5
+    augmented = []
+    for bad_reward in (0.0, -5.0):
+        r = np.where(good, 1.0, bad_reward)
+        target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
+        np.testing.assert_allclose(target[good], target[1], rtol=1e-13)
+        augmented.append(lam - p[good] / p[1] * (lam - 1.0))
+    assert augmented[0][2] - augmented[1][2] > 1e-2
