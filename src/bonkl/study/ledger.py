@@ -22,7 +22,8 @@ One row per claim of the papers, checked on every reference and scenario of the 
 config (and, for paper A, on random references with ties and tiny masses). `status`:
 proven (a theorem of the paper), reported (known only from secondary summaries), derived
 (our restatement or consequence), stated-number (a number printed in the paper),
-observed (what our own experiments show, stated as a claim to check). `cases`: how many
+observed (what our own experiments show, stated as a claim to check). `source`: the
+paper's section or equation, "secondary", or "ours". `cases`: how many
 (case, parameter) pairs were checked. `worst_margin`: the smallest slack seen, in the
 claim's units (bound minus value for an inequality, minus the absolute error for an
 identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
@@ -30,9 +31,9 @@ identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
 """
 
 STATUSES = ("proven", "reported", "derived", "stated-number", "observed")
-COLUMNS = ["paper", "claim", "statement", "status", "cases", "worst_margin", "tolerance",
+COLUMNS = ["paper", "claim", "statement", "status", "source", "cases", "worst_margin", "tolerance",
            "holds", "worst_case", "evidence"]
-_METADATA = ["paper", "statement", "status", "tolerance", "evidence"]
+_METADATA = ["paper", "statement", "status", "source", "tolerance", "evidence"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Claim:
     status: str  # one of STATUSES
     evidence: str
     tolerance: float
+    source: str = ""  # the paper's section or equation, "secondary", or "ours"
 
     def __post_init__(self):
         if self.status not in STATUSES:
