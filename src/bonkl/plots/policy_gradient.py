@@ -45,7 +45,7 @@ def share(data: pd.DataFrame):
     data = _main(data)
     regularizers = list(dict.fromkeys(data["regularizer"]))
     pairs = _pairs(data)
-    fig, axes = panels(len(pairs), width=4.2, height=2.8, columns=len(regularizers))
+    fig, axes = panels(len(pairs), width=4.4, height=3.0, columns=len(regularizers))
     betas = sorted(data["beta"].unique())
     methods = [m for m in METHODS if m in set(data["method"])]
     width = 0.8 / len(methods)
@@ -71,7 +71,7 @@ def share(data: pd.DataFrame):
                       color="black", lw=1.0)
         ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas], fontsize="x-small")
         validity = part["reference_validity"].iloc[0]
-        ax.set(title=f"{task}: {regularizer} KL (ref. validity {validity:.2f})", xlabel="β",
+        ax.set(title=f"{task}: {regularizer} KL\n(reference validity {validity:.2f})", xlabel="β",
                ylabel="top answer's valid share", ylim=(0, 1.03))
         ax.title.set_fontsize("small")
     _method_legend(fig, methods, [
@@ -126,10 +126,9 @@ def final(data: pd.DataFrame):
             color = METHOD_COLORS[method]
             stats = runs.groupby("answer", sort=False)["policy"].agg(["mean", "min", "max"])
             one = runs[runs["seed"] == runs["seed"].min()]
-            ax.plot(x, stats["mean"], color=color, marker=MARKERS[method], ms=3, lw=1.0,
-                    label=f"{method}: trained")
+            ax.plot(x, stats["mean"], color=color, marker=MARKERS[method], ms=3, lw=1.0)
             ax.fill_between(x, stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
-            ax.plot(x, one["target"], color=color, ls=":", lw=1.4, label=f"{method}: target")
+            ax.plot(x, one["target"], color=color, ls=":", lw=1.4)
             rows.append(pd.DataFrame({"task": task, "regularizer": regularizer,
                                       "method": method, "answer": answers,
                                       "policy_mean": stats["mean"].to_numpy(),
@@ -137,13 +136,15 @@ def final(data: pd.DataFrame):
                                       "policy_max": stats["max"].to_numpy(),
                                       "target": one["target"].to_numpy(),
                                       "reference": one["reference"].to_numpy()}))
-        ax.plot(x, rows[-1]["reference"], color="grey", lw=0.8, marker=".", label="reference")
+        ax.plot(x, rows[-1]["reference"], color="grey", lw=0.8, marker=".")
         step = max(1, len(answers) // 10)
         ax.set_xticks(x[::step], answers[::step], rotation=90 if step > 1 else 0,
                       fontsize="x-small")
         ax.set(title=f"{task}: {regularizer} KL", xlabel="answer", ylabel="probability")
         ax.title.set_fontsize("small")
-    axes[0].legend(fontsize="xx-small")
+    _method_legend(fig, [m for m in METHODS if m in set(data["method"])], [
+        Line2D([], [], color="black", ls=":", label="exact target"),
+        Line2D([], [], color="grey", marker=".", label="reference")])
     fig.suptitle(f"β = {data['beta'].iloc[0]:g}; line: seed mean, band: seed range; dotted: "
                  f"exact target ({ANALOGUE})", fontsize="small")
     return fig, pd.concat(rows, ignore_index=True)

@@ -144,7 +144,8 @@ class SequenceSpace:
         state = np.zeros(uniforms[:, 0].shape, dtype=np.int64)
         done = np.zeros(state.shape, dtype=bool)
         for t in range(self.max_tokens):
-            rows = cumulative[runs, state]
+            # every answer starts at the empty prefix: no gather for the first token
+            rows = cumulative[:, :1] if t == 0 else cumulative[runs, state]
             token = np.minimum(np.sum(rows < uniforms[:, t, :, None] * rows[..., -1:], axis=-1),
                                self.eos)
             done |= token == self.eos

@@ -82,8 +82,10 @@ def _answer_task(spec: dict, space: SequenceSpace, key: str):
         _fail(f"{key}.answers", "is empty; expected at least two answers")
     indices = [_index(space, f"{key}.answers", a) for a in answers]
     corpus_spec = spec["corpus"]
+    where = f"{key}.corpus.weights"
     if "validity" in corpus_spec:
         weights = _format_weights(corpus_spec, list(answers), f"{key}.corpus")
+        where = f"{key}.corpus.malformed"
     else:
         weights = corpus_spec.get("weights")
     if weights is None:
@@ -91,7 +93,6 @@ def _answer_task(spec: dict, space: SequenceSpace, key: str):
               "strings, or validity, preference and malformed")
     corpus = np.zeros(len(space.outcomes))
     for text, weight in weights.items():
-        where = f"{key}.corpus.weights"
         corpus[_index(space, where, _string_key(where, text))] += _positive(where, text, weight)
     modes = None  # every valid answer is its own mode
     return list(answers), indices, list(answers.values()), corpus / corpus.sum(), modes, None
