@@ -307,3 +307,19 @@ def test_policy_gradient_stage(project, test_config):
         "top_mode_share"].apply(lambda s: int((s >= pg["judging"]["collapse_share"]).sum()))
     got = table.set_index(["task", "dynamics", "regularizer", "method", "beta"])["collapsed"]
     assert got.sort_index().tolist() == collapsed.sort_index().tolist()
+
+
+def test_policy_gradient_results_do_not_depend_on_jobs(project, test_config, tmp_path):
+    """`policy_gradient.jobs` changes only how the runs are split: 1 job gives the same bytes
+    as the fixture's split, for every run table, the ledger margins and the summary table."""
+    results = test_config["paths"]["results"]
+    names = [f"{results}/policy_gradient/margins.csv",
+             f"{test_config['paths']['figures']}/policy_gradient_table.csv",
+             *(f"{results}/policy_gradient/runs/{name}.csv"
+               for name, _, _ in expand_tasks(test_config["policy_gradient"]["tasks"]))]
+    workdir = copy_project(tmp_path / "one_job")
+    one = dict(test_config, policy_gradient=dict(test_config["policy_gradient"], jobs=1))
+    (workdir / "config" / "one_job.yaml").write_text(yaml.safe_dump(one))
+    snakemake(workdir, "--configfile", "config/one_job.yaml", *names)
+    for name in names:
+        assert (workdir / name).read_bytes() == (project / name).read_bytes(), name

@@ -48,7 +48,7 @@ rule policy_gradient_train:
         specs={name: order_free(spec) for name, spec in PG_SPECS.items()},
         task_names=PG_TASKS,
         training=order_free(PG["training"]),
-        dynamics=PG["dynamics"],
+        dynamics=[order_free(d) for d in PG["dynamics"]],
         mara_tau=PG["mara_tau"],
         coverage_share=PG["judging"]["coverage_share"],
         figure_beta=PG["figure_beta"],
