@@ -320,6 +320,6 @@ def test_policy_gradient_results_do_not_depend_on_jobs(project, test_config, tmp
     workdir = copy_project(tmp_path / "one_job")
     one = dict(test_config, policy_gradient=dict(test_config["policy_gradient"], jobs=1))
     (workdir / "config" / "one_job.yaml").write_text(yaml.safe_dump(one))
-    snakemake(workdir, "--configfile", "config/one_job.yaml", *names)
+    snakemake(workdir, *names, "--configfile", "config/one_job.yaml")
     for name in names:
         assert (workdir / name).read_bytes() == (project / name).read_bytes(), name

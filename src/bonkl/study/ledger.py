@@ -44,7 +44,7 @@ class Claim:
     status: str  # one of STATUSES
     evidence: str
     tolerance: float
-    source: str = ""  # the paper's section or equation, "secondary", or "ours"
+    source: str = "unstated"  # the paper's section or equation, "secondary", or "ours"
 
     def __post_init__(self):
         if self.status not in STATUSES:
