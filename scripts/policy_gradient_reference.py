@@ -1,4 +1,4 @@
-"""Stage policy_gradient: a task's reference, pretrained on its biased corpus (one job per task)."""
+"""Stage policy_gradient: every task's reference, pretrained on its corpus (one job)."""
 
 from bonkl.plumbing.runlog import run
 from bonkl.plumbing.seeding import generator
@@ -6,11 +6,12 @@ from bonkl.rl.tasks import build_task, pretrain_reference, write_reference
 
 
 def main(sm, log):
-    task = build_task(sm.wildcards.task, sm.params.spec)
-    logits, counts = pretrain_reference(
-        task, generator(sm.params.seed, "policy_gradient", "corpus", task.name))
-    write_reference(task, logits, counts, sm.output[0])
-    log.info("%s: %d corpus answers, %d states", task.name, counts.sum(), task.space.states)
+    for (name, spec), path in zip(sm.params.specs.items(), sm.output, strict=True):
+        task = build_task(name, spec)
+        logits, counts = pretrain_reference(
+            task, generator(sm.params.seed, "policy_gradient", "corpus", task.name))
+        write_reference(task, logits, counts, path)
+        log.info("%s: %d corpus answers, %d states", task.name, counts.sum(), task.space.states)
 
 
 run(snakemake, main)  # noqa: F821

@@ -13,6 +13,8 @@ import re
 
 MODE_SWITCH = "regularized.examples.mode_switch"
 MARA = "regularized.examples.mara_bins"
+PG_TASK = "policy_gradient.tasks[0]"
+PG_NAME = "one_or_two_valid0.2_pref0.9"  # tasks[0] of config/test.yaml, after its sweep
 
 # Refused by the JSON schema (Snakemake's validate in the Snakefile).
 SCHEMA_CASES = [
@@ -51,6 +53,15 @@ SCHEMA_CASES = [
      ["instance['policy_gradient']['training']['batch']", "1 is less than the minimum of 2"]),
     ("policy gradient unknown regularizer", "policy_gradient.regularizers", ["reverse", "js"],
      ["instance['policy_gradient']['regularizers'][1]", "'js' is not one of"]),
+    ("policy gradient unknown advantage", "policy_gradient.dynamics[0].advantage", "ppo",
+     ["instance['policy_gradient']['dynamics'][0]['advantage']", "'ppo' is not one of"]),
+    ("policy gradient jobs 0", "policy_gradient.jobs", 0,
+     ["instance['policy_gradient']['jobs']", "0 is less than the minimum of 1"]),
+    ("policy gradient confidence 1", "policy_gradient.judging.confidence", 1,
+     ["instance['policy_gradient']['judging']['confidence']",
+      "1 is greater than or equal to the maximum of 1"]),
+    ("policy gradient learning rate outside dynamics", "policy_gradient.training.learning_rate",
+     0.1, ["instance['policy_gradient']['training']", "'learning_rate' was unexpected"]),
     ("policy gradient collapse share 0.5", "policy_gradient.judging.collapse_share", 0.5,
      ["instance['policy_gradient']['judging']['collapse_share']",
       "0.5 is less than or equal to the minimum of 0.5"]),
@@ -144,11 +155,36 @@ CHECK_CASES = [
     ("task plateau beyond the bins", "policy_gradient.tasks[1].bins.plateaus", [[5, 22]],
      ["policy_gradient.tasks[1] (two_plateaus).bins.plateaus[0]: is [5, 22]; expected "
       "0 <= start < end <= bins.count = 20"]),
-    ("corpus string outside the vocabulary", "policy_gradient.tasks[0].corpus.weights",
-     {"1": 0.9, "9": 0.1},
-     ["policy_gradient.tasks[0] (one_or_two).corpus.weights: '9' is not an answer"]),
-    ("task names repeat", "policy_gradient.tasks[1].name", "one_or_two",
-     ["policy_gradient.tasks[1].name 'one_or_two' is already used by policy_gradient.tasks[0]"]),
+    ("corpus string outside the vocabulary", f"{PG_TASK}.corpus.malformed",
+     {"12": 0.9, "9": 0.1},
+     [f"{PG_TASK} ({PG_NAME}).corpus.malformed: '9' is not an answer"]),
+    ("task names repeat", "policy_gradient.tasks[1].name", PG_NAME,
+     [f"policy_gradient.tasks[1] gives the task name '{PG_NAME}', already given by "
+      "policy_gradient.tasks[0]"]),
+    ("mara algorithm unknown", "policy_gradient.mara_algorithms.forward", ["algorithm_3"],
+     ["policy_gradient.mara_algorithms.forward[0] is 'algorithm_3'; expected one of "
+      "['algorithm_1', 'algorithm_2', 'algorithm_1_lambda']"]),
+    ("mara algorithm vanilla", "policy_gradient.mara_algorithms.reverse", ["vanilla"],
+     ["policy_gradient.mara_algorithms.reverse[0] is 'vanilla'; expected one of"]),
+    ("dynamics names repeat", "policy_gradient.dynamics[1].name", "rloo",
+     ["policy_gradient.dynamics[1].name 'rloo' is already used by policy_gradient.dynamics[0]"]),
+    ("dynamics sweep unknown task", "policy_gradient.dynamics_sweep.tasks", ["one_or_two"],
+     ["policy_gradient.dynamics_sweep.tasks[0] is 'one_or_two'; expected a task name, one of "
+      f"['{PG_NAME}', 'two_plateaus']"]),
+    ("dynamics sweep beta not run", "policy_gradient.dynamics_sweep.betas", [0.5],
+     ["policy_gradient.dynamics_sweep.betas[0] is 0.5; expected one of policy_gradient.betas"]),
+    ("more jobs than runs", "policy_gradient.jobs", 10000,
+     ["policy_gradient.jobs is 10000; expected at most the number of runs (50)"]),
+    ("validity above 1", f"{PG_TASK}.sweep.validity", [1.5],
+     [f"{PG_TASK} (one_or_two_valid1.5_pref0.9).corpus.validity: is 1.5; expected a mass in "
+      "(0, 1)"]),
+    ("preference 1", f"{PG_TASK}.sweep.preference", [1.0],
+     [f"{PG_TASK} (one_or_two_valid0.2_pref1).corpus.preference: is 1.0; expected a share in "
+      "(0, 1)"]),
+    ("format corpus without malformed strings", f"{PG_TASK}.corpus.malformed", {},
+     [f"{PG_TASK} ({PG_NAME}).corpus.malformed: is missing or empty"]),
+    ("answer listed as malformed", f"{PG_TASK}.corpus.malformed", {"2": 1.0},
+     [f"{PG_TASK} ({PG_NAME}).corpus.malformed: '2' is an answer; expected a malformed string"]),
 ]
 
 

@@ -19,16 +19,26 @@ from bonkl.plumbing.seeding import generator
 from bonkl.rl.adam import Adam
 from bonkl.rl.autoregressive import SequenceSpace
 from bonkl.rl.metrics import METRICS, evaluate, mode_shares
-from bonkl.rl.tasks import TaskSpecError, build_task, pretrain_reference
+from bonkl.rl.tasks import TaskSpecError, build_task, expand_tasks, pretrain_reference
 from bonkl.rl.trainer import (
+    Run,
     Training,
+    advantages,
     final_distribution,
     log_exact_target,
-    rloo_advantages,
+    mara_batch,
     scores,
     train,
 )
-from bonkl.study.policy_gradient import margins, run_row, summary_table, target_rows
+from bonkl.study.policy_gradient import (
+    clopper_pearson,
+    gather,
+    job_runs,
+    margins,
+    stage_runs,
+    summary_table,
+    target_rows,
+)
 
 ONE_OR_TWO = dict(vocabulary="012", max_tokens=2, answers={"1": 1.0, "2": 1.0}, tau=1.0,
                   corpus=dict(size=400, smoothing=0.1,
@@ -78,7 +88,8 @@ def test_sampling_matches_the_exact_probabilities():
     logits = rng.normal(size=space.shape) * 1.5
     p = np.exp(space.log_probs(logits))
     size = 400_000
-    freq = np.bincount(space.sample(space.token_log_probs(logits), size, rng),
+    uniforms = rng.random((space.max_tokens, size))
+    freq = np.bincount(space.sample(space.token_log_probs(logits), uniforms),
                        minlength=p.size) / size
     # every outcome within 5 binomial standard errors (+ a floor for tiny p)
     assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / size) + 1e-5)
@@ -202,10 +213,10 @@ def test_rloo_estimator_is_unbiased(task, reference, regularizer):
     log_pi = space.path_log_probs(table)
     estimates = []
     for _ in range(3000):
-        drawn = space.sample(table, batch, rng)
-        advantages = rloo_advantages(scores(task.rewards[drawn], log_pi[drawn],
-                                            log_ref[drawn], beta, regularizer))
-        estimates.append(space.score_gradient(table, drawn, advantages / batch).ravel())
+        drawn = space.sample(table, rng.random((space.max_tokens, batch)))
+        weights = advantages(scores(task.rewards[drawn], log_pi[drawn], log_ref[drawn], beta,
+                                    regularizer == "reverse"), False)
+        estimates.append(space.score_gradient(table, drawn, weights / batch).ravel())
     estimates = np.array(estimates)
     exact = _numeric_gradient(_objective(task, log_ref, task.rewards, beta, regularizer),
                               theta.ravel())
@@ -215,13 +226,13 @@ def test_rloo_estimator_is_unbiased(task, reference, regularizer):
 
 
 @pytest.mark.parametrize("regularizer", ["reverse", "forward"])
-@pytest.mark.parametrize("method", ["vanilla", "mara"])
+@pytest.mark.parametrize("method", ["vanilla", "algorithm_1"])
 def test_exact_target_is_stationary(task, reference, regularizer, method):
     """∇J = 0 at θ = log T, J with MARA's rewards R̄ (global anchor) when method is mara."""
     beta = 0.05
     log_ref = task.space.log_probs(reference)
     rewards = task.rewards
-    if method == "mara":
+    if method == "algorithm_1":
         rewards = mara.augment(rewards, log_ref, beta, task.tau)
     log_target = log_exact_target(task, log_ref, regularizer, method, beta)
     # a logit table with exactly the target's sequence law: fit it as a corpus of "counts"
@@ -242,43 +253,98 @@ def test_targets_match_the_tilt_module(task, reference):
     np.testing.assert_allclose(
         np.exp(log_exact_target(task, log_ref, "forward", "vanilla", 0.1)), forward,
         rtol=1e-12)
-    mara_target = np.exp(log_exact_target(task, log_ref, "reverse", "mara", 0.1))
+    mara_target = np.exp(log_exact_target(task, log_ref, "reverse", "algorithm_1", 0.1))
     good = mara_target[task.good]
     assert good.max() / good.min() - 1 < 1e-12  # flat over the valid answers
 
 
-TRAINING = Training(steps=600, batch=32, learning_rate=0.05, eval_every=100,
-                    coverage_share=0.25)
+TRAINING = Training(steps=600, batch=32, eval_every=100, coverage_share=0.25)
+
+
+def _train_one(task, reference, run, training, rng):
+    return train(task, reference, [run], training, [rng])
 
 
 @pytest.mark.parametrize(("regularizer", "method"), [("reverse", "vanilla"),
                                                      ("forward", "vanilla"),
-                                                     ("reverse", "mara")])
+                                                     ("reverse", "algorithm_1"),
+                                                     ("forward", "algorithm_2")])
 def test_training_reaches_the_exact_target(task, reference, regularizer, method):
-    curve, _ = train(task, reference, regularizer, method, 0.1, TRAINING,
-                     generator(4, regularizer, method))
-    assert curve["step"].tolist() == [0, 100, 200, 300, 400, 500, 600]
-    assert curve["kl_target"].iloc[-1] < 0.02 < curve["kl_target"].iloc[0]
+    trained = _train_one(task, reference, Run(regularizer, method, 0.1), TRAINING,
+                         generator(4, regularizer, method))
+    assert trained.steps.tolist() == [0, 100, 200, 300, 400, 500, 600]
+    kl = trained.metrics["kl_target"][0]
+    assert kl[-1] < 0.02 < kl[0]
 
 
 def test_mara_makes_the_valid_answers_near_uniform(task, reference):
-    vanilla, _ = train(task, reference, "reverse", "vanilla", 0.05, TRAINING,
-                       generator(5, "vanilla"))
-    with_mara, _ = train(task, reference, "reverse", "mara", 0.05, TRAINING,
-                         generator(5, "mara"))
-    assert vanilla["valid_entropy_normalized"].iloc[-1] < 0.8
-    assert with_mara["valid_entropy_normalized"].iloc[-1] > 0.95
+    vanilla = _train_one(task, reference, Run("reverse", "vanilla", 0.05), TRAINING,
+                         generator(5, "vanilla"))
+    with_mara = _train_one(task, reference, Run("reverse", "algorithm_1", 0.05), TRAINING,
+                           generator(5, "mara"))
+    assert vanilla.metrics["valid_entropy_normalized"][0, -1] < 0.8
+    assert with_mara.metrics["valid_entropy_normalized"][0, -1] > 0.95
 
 
-def test_training_is_deterministic_and_percentile_tau_runs(task, reference):
-    training = Training(steps=40, batch=8, learning_rate=0.1, eval_every=10,
-                        coverage_share=0.25, tau_percentile=75)
-    first, theta1 = train(task, reference, "forward", "mara", 0.01, training,
-                          generator(6, "same"))
-    second, theta2 = train(task, reference, "forward", "mara", 0.01, training,
-                           generator(6, "same"))
-    pd.testing.assert_frame_equal(first, second)
-    assert np.array_equal(theta1, theta2)
+MIXED = [Run("reverse", "vanilla", 0.01), Run("forward", "algorithm_1", 0.03, "grpo", 0.1),
+         Run("forward", "algorithm_2", 0.01, "rloo", 0.02),
+         Run("forward", "algorithm_1_lambda", 0.02), Run("reverse", "algorithm_1", 0.001,
+                                                          "grpo"),
+         Run("reverse", "algorithm_1_lambda", 0.01), Run("forward", "vanilla", 1.0)]
+
+
+@pytest.mark.parametrize("percentile", [None, 75])
+def test_vectorised_training_equals_each_run_alone(task, reference, percentile):
+    """Same seeds, same numbers: a run trained among others equals it trained alone."""
+    training = Training(steps=120, batch=8, eval_every=40, coverage_share=0.25,
+                        tau_percentile=percentile)
+    together = train(task, reference, MIXED, training,
+                     [generator(8, k) for k in range(len(MIXED))])
+    for k, run in enumerate(MIXED):
+        alone = _train_one(task, reference, run, training, generator(8, k))
+        assert np.array_equal(alone.log_pi[0], together.log_pi[k]), run
+        for name, values in alone.metrics.items():
+            assert np.array_equal(values[0], together.metrics[name][k]), (run, name)
+    again = train(task, reference, MIXED, training,
+                  [generator(8, k) for k in range(len(MIXED))])
+    assert np.array_equal(again.log_pi, together.log_pi)
+
+
+def test_mara_batch_rows_equal_the_library_per_batch(task, reference):
+    """Each row of the batched MARA equals bonkl.mara's one-batch functions."""
+    rng = generator(9, "mara batch")
+    log_ref = task.space.log_probs(reference)
+    drawn = rng.integers(0, len(task.space.outcomes), size=(6, 12))
+    drawn[:, 0] = task.space.index("1")  # a good sample in each row...
+    drawn[5] = task.space.index("0")  # ...but the last row has none
+    rewards, ref = task.rewards[drawn], log_ref[drawn]
+    log_pi = rng.normal(-3, 1, size=drawn.shape)
+    methods = np.array(["algorithm_1", "algorithm_2", "algorithm_1_lambda",
+                        "algorithm_1_lambda", "vanilla", "algorithm_2"])
+    reverse = np.array([True, False, False, True, False, False])[:, None]
+    beta = np.full((6, 1), 0.05)
+    tau = np.full((6, 1), task.tau)
+    got_r, got_ref = mara_batch(methods, rewards, ref, log_pi, beta, reverse, tau)
+    for k, method in enumerate(methods):
+        want_ref = ref[k]
+        if method == "algorithm_1" or (method == "algorithm_1_lambda" and reverse[k, 0]):
+            want = mara.augment(rewards[k], ref[k], 0.05, task.tau)
+        elif method == "algorithm_2":
+            want, want_ref = mara.anchor_reference(rewards[k], ref[k], task.tau)
+        elif method == "algorithm_1_lambda":
+            want = mara.augment_lambda(rewards[k], ref[k], log_pi[k], 0.05, task.tau)
+        else:
+            want = rewards[k]
+        np.testing.assert_array_equal(got_r[k], want, err_msg=method)
+        np.testing.assert_array_equal(got_ref[k], want_ref, err_msg=method)
+    np.testing.assert_array_equal(got_r[5], rewards[5])
+
+
+def test_advantages_by_hand():
+    s = np.array([[1.0, 2.0, 3.0, 6.0]])
+    np.testing.assert_allclose(advantages(s, False), 4 / 3 * (s - 3.0))
+    np.testing.assert_allclose(advantages(s, True), (s - 3.0) / (np.sqrt(3.5) + 1e-8))
+    assert np.all(advantages(np.ones((1, 5)), True) == 0)  # a group of equal scores
 
 
 def test_adam_first_step_is_the_learning_rate_times_the_sign():
@@ -289,50 +355,121 @@ def test_adam_first_step_is_the_learning_rate_times_the_sign():
 
 # --- the study: runs judged, margins, summary ------------------------------------------
 
-def _runs(task, reference):
-    rows = []
-    thresholds = {"collapse_share": 0.95, "near_uniform": 0.95}
-    for method, shares in [("vanilla", [0.99, 0.97, 0.8]), ("mara", [0.5, 0.52, 0.7])]:
-        for seed, share in enumerate(shares):
-            log_pi = np.full(len(task.space.outcomes), -50.0)
-            log_pi[task.space.index("1")] = np.log(share * 0.98)
-            log_pi[task.space.index("2")] = np.log((1 - share) * 0.98)
-            log_pi -= special.logsumexp(log_pi)
-            metrics = evaluate(task, log_pi, log_pi, log_pi, 0.25)
-            curve = pd.DataFrame([{"step": 10, **metrics}])
-            rows.append(run_row(curve, dict(regularizer="reverse", method=method, beta=0.01,
-                                            seed=seed), thresholds))
-    return pd.DataFrame(rows)
+JUDGING = {"collapse_share": 0.95, "near_uniform": 0.95, "coverage_share": 0.25,
+           "reward_tolerance": 0.01, "confidence": 0.95}
 
 
-def test_margins_count_collapsed_and_near_uniform_seeds(task, reference):
-    runs = _runs(task, reference)
-    assert runs["collapsed"].tolist() == [True, True, False, False, False, False]
-    assert runs["near_uniform"].tolist() == [False, False, False, True, True, False]
-    got = margins("one_or_two", runs, [0.01], reward_tolerance=0.01).set_index("claim")
-    assert got.loc["vanilla_collapses_most_runs", "margin"] == pytest.approx(2 / 3 - 0.5)
-    assert "2/3 vanilla seeds collapsed" in got.loc["vanilla_collapses_most_runs", "case"]
-    assert got.loc["mara_near_uniform_most_runs", "margin"] == pytest.approx(2 / 3 - 0.5)
-    assert got.loc["mara_no_reward_loss", "margin"] == pytest.approx(0.01, abs=1e-12)
-    assert margins("one_or_two", runs, [0.5], 0.01).empty
+def _curves(task, shares):
+    """Checkpoint rows of runs whose final policy has valid share ``share`` on "1"."""
+    frames = []
+    for (method, seed), share in shares.items():
+        log_pi = np.full(len(task.space.outcomes), -50.0)
+        log_pi[task.space.index("1")] = np.log(share * 0.98)
+        log_pi[task.space.index("2")] = np.log((1 - share) * 0.98)
+        log_pi -= special.logsumexp(log_pi)
+        metrics = evaluate(task, log_pi, log_pi, log_pi, 0.25)
+        labels = dict(task="one_or_two", dynamics="rloo", regularizer="reverse",
+                      method=method, beta=0.01, seed=seed)
+        frames.append(pd.DataFrame([{**labels, "step": 0, **metrics},
+                                    {**labels, "step": 10, **metrics}]))
+    return pd.concat(frames, ignore_index=True)
 
 
-def test_summary_table_and_target_rows(task, reference):
+SHARES = {("vanilla", 0): 0.99, ("vanilla", 1): 0.97, ("vanilla", 2): 0.8,
+          ("vanilla", 3): 0.02, ("algorithm_1", 0): 0.5, ("algorithm_1", 1): 0.52,
+          ("algorithm_1", 2): 0.7, ("algorithm_1", 3): 0.49}
+
+
+@pytest.fixture(scope="module")
+def judged(task, reference):
     log_ref = task.space.log_probs(reference)
-    runs = _runs(task, reference)
+    return gather(task, log_ref, _curves(task, SHARES), JUDGING)
+
+
+def test_gather_judges_each_run_from_its_shares(task, judged):
+    """Collapse onto either answer counts; the counts come from the shares, not typed in."""
+    want_collapsed = [max(s, 1 - s) >= 0.95 for s in SHARES.values()]
+    assert judged["collapsed"].tolist() == want_collapsed
+    assert judged["top_answer"].tolist()[:4] == ["1", "1", "1", "2"]
+    entropy = [-(s * np.log(s) + (1 - s) * np.log(1 - s)) / np.log(2) for s in SHARES.values()]
+    assert judged["near_uniform"].tolist() == [h >= 0.95 for h in entropy]
+    vanilla_target = judged[judged["method"] == "vanilla"]["target_top_mode_share"].iloc[0]
+    assert judged["past_target"].tolist() == [c and vanilla_target < 0.95 if m == "vanilla"
+                                              else c for (m, _), c in zip(SHARES,
+                                                                          want_collapsed,
+                                                                          strict=True)]
+    assert (judged["reference_validity"] > 0.5).all()
+
+
+def test_margins_and_summary_count_the_runs(task, reference, judged):
+    log_ref = task.space.log_probs(reference)
+    targets = {"one_or_two": {("reverse", 0.01): log_exact_target(task, log_ref, "reverse",
+                                                                   "vanilla", 0.01)}}
+    got = margins(judged, {"one_or_two": log_ref}, targets, {"one_or_two": task}, [0.01],
+                  JUDGING).set_index("claim")
+    collapsed = int(judged[judged["method"] == "vanilla"]["collapsed"].sum())
+    assert got.loc["vanilla_all_but_one_collapse", "margin"] == pytest.approx(
+        (collapsed - 3) / 4)
+    assert f"{collapsed}/4 collapsed" in got.loc["vanilla_all_but_one_collapse", "case"]
+    near = judged[judged["method"] == "algorithm_1"]["near_uniform"].mean()
+    assert got.loc["mara_near_uniform_many_runs", "margin"] == pytest.approx(near - 0.5)
+    assert abs(got.loc["target_keeps_reference_ratio", "margin"]) < 1e-12
+    table = summary_table(judged.assign(task="one_or_two"), 0.95)
+    assert table["collapsed"].tolist() == [collapsed, 0]
+    assert table["top_answer_counts"].iloc[0] == "1:2 2:1"
+    low, high = clopper_pearson(collapsed, 4, 0.95)
+    assert table[["collapsed_low", "collapsed_high"]].iloc[0].tolist() == [low, high]
+
+
+def test_clopper_pearson_by_hand():
+    """0 of n: upper end 1 − (α/2)^(1/n); n of n: lower end (α/2)^(1/n)."""
+    assert clopper_pearson(0, 10, 0.95) == pytest.approx((0.0, 1 - 0.025 ** 0.1))
+    assert clopper_pearson(10, 10, 0.95) == pytest.approx((0.025 ** 0.1, 1.0))
+
+
+def test_stage_runs_and_jobs_partition_them():
+    section = dict(tasks=[dict(ONE_OR_TWO, name="a", sweep={"validity": [0.1, 0.5],
+                                                            "preference": [0.9]},
+                               corpus=dict(size=10, smoothing=0.1, malformed={"0": 1.0})),
+                          dict(ONE_OR_TWO, name="b")],
+                   dynamics=[{"name": "rloo"}, {"name": "grpo"}],
+                   dynamics_sweep={"tasks": ["b"], "betas": [0.1]}, betas=[0.1, 1.0],
+                   regularizers=["reverse", "forward"],
+                   mara_algorithms={"forward": ["algorithm_2"]}, seeds=3)
+    runs = stage_runs(section)
+    assert {r["task"] for r in runs} == {"a_valid0.1_pref0.9", "a_valid0.5_pref0.9", "b"}
+    # per task: rloo at 2 βs x (reverse: vanilla; forward: vanilla, algorithm_2) x 3 seeds;
+    # b adds grpo at β = 0.1
+    assert len(runs) == 3 * 2 * 3 * 3 + 1 * 3 * 3
+    assert sum((job_runs(runs, 4, k) for k in range(4)), []) == runs
+    assert len({len(job_runs(runs, 4, k)) for k in range(4)}) <= 2
+
+
+def test_format_task_weights():
+    spec = dict(ONE_OR_TWO, corpus=dict(size=10, smoothing=0.1, validity=0.1, preference=0.9,
+                                        malformed={"12": 3.0, "": 1.0}))
+    task = build_task("t", spec)
+    space = task.space
+    got = {a: task.corpus[space.index(a)] for a in ["1", "2", "12", ""]}
+    assert got == pytest.approx({"1": 0.09, "2": 0.01, "12": 0.675, "": 0.225})
+    (name, expanded, i), = expand_tasks([dict(spec, name="t", sweep={"validity": [0.05],
+                                                           "preference": [0.99]})])
+    assert (name, i) == ("t_valid0.05_pref0.99", 0)
+    assert expanded["corpus"]["validity"] == 0.05 and "sweep" not in expanded
+
+
+def test_target_rows_flat_for_mara(task, reference):
+    log_ref = task.space.log_probs(reference)
     targets = target_rows(task, log_ref, [("reverse", "vanilla", 0.01),
-                                          ("reverse", "mara", 0.01)], 0.25)
-    assert targets.set_index("method").loc["mara", "target_valid_entropy_normalized"] \
+                                          ("forward", "algorithm_2", 0.01)], 0.25)
+    assert targets.set_index("method").loc["algorithm_2", "target_valid_entropy_normalized"] \
         == pytest.approx(1.0)
-    table = summary_table(runs.merge(targets).assign(task="one_or_two"))
-    assert table[["method", "runs", "collapsed", "near_uniform"]].values.tolist() == [
-        ["vanilla", 3, 2, 0], ["mara", 3, 0, 2]]
 
 
 def test_final_distribution_sums_to_one(task, reference):
     log_ref = task.space.log_probs(reference)
     table = final_distribution(task, log_ref, log_ref,
-                               log_exact_target(task, log_ref, "reverse", "mara", 0.1))
+                               log_exact_target(task, log_ref, "reverse", "algorithm_1", 0.1))
     assert table["answer"].tolist() == ["1", "2", "malformed"]
     for column in ["policy", "reference", "target"]:
         assert table[column].sum() == pytest.approx(1.0, abs=1e-12)

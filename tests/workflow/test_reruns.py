@@ -115,7 +115,7 @@ def test_an_edit_to_any_module_reruns_exactly_the_rules_that_reach_it(project, t
             {"all"} if users else set())
     # every rule reaches the package's __init__, and some rule reaches each stage's module
     assert expected["bonkl/__init__.py"] >= set(scripts)
-    assert "policy_gradient_run" in expected["bonkl/plumbing/seeding.py"]
+    assert "policy_gradient_train" in expected["bonkl/plumbing/seeding.py"]
     assert {"reference", "bestofn", "winrate"} <= expected["bonkl/plumbing/tables.py"]
 
     # two copies of the finished run, edited side by side (each dry run is mostly start-up)

@@ -10,7 +10,9 @@ from snakemake.exceptions import WorkflowError
 
 from bonkl.pipeline.code_deps import library_files
 from bonkl.pipeline.config_checks import ConfigError, check_config
+from bonkl.rl.tasks import expand_tasks
 from bonkl.study.bestofn import log_integer_grid
+from bonkl.study.policy_gradient import job_runs, stage_runs
 
 RESULTS = config["paths"]["results"]
 FIGURES = config["paths"]["figures"]
@@ -102,27 +104,3 @@ def reference_inputs(wildcards):
     if spec["family"] == "file":
         inputs["user_file"] = spec["path"]
     return inputs
-
-
-# Stage policy_gradient (PG, PG_BETAS and PG_RUN are set in policy_gradient.smk).
-def pg_runs(task):
-    """(wildcards, labels) of every run of ``task``, in one fixed order."""
-    return [
-        (
-            dict(
-                task=task, regularizer=regularizer, method=method, beta=label, seed=seed
-            ),
-            dict(regularizer=regularizer, method=method, beta=beta, seed=seed),
-        )
-        for regularizer in PG["regularizers"]
-        for method in PG["methods"]
-        for label, beta in PG_BETAS.items()
-        for seed in range(PG["seeds"])
-    ]
-
-
-def pg_run_files(name):
-    """Input function: the file ``name`` of every run of the wildcards' task."""
-    return lambda w: [
-        f"{PG_RUN}/{name}.csv".format(**wildcards) for wildcards, _ in pg_runs(w.task)
-    ]

@@ -1,92 +1,93 @@
-# Stage policy_gradient (paper C's LLM "1 or 2" experiment, scaled down to NumPy): per task
-# a reference pretrained on a biased corpus; one job per (task, regularizer, method, beta,
-# seed) of sampled policy-gradient training; per task an aggregate of its runs; the ledger
-# rows; a summary table and three figures.
+# Stage policy_gradient (paper C's LLM "1 or 2" experiment as a tabular NumPy analogue):
+# every task's reference pretrained on its corpus (one job); the stage's runs split into
+# `jobs` training jobs, each training its runs per task as one vectorised computation; one
+# aggregate job judging every run, writing the ledger margins and the summary table; the
+# ledger rows; four figures.
 PG = config["policy_gradient"]  # checked by bonkl.pipeline.config_checks (common.smk)
-PG_SPECS = {spec["name"]: spec for spec in PG["tasks"]}
+PG_SPECS = {name: spec for name, spec, _ in expand_tasks(PG["tasks"])}
 PG_TASKS = list(PG_SPECS)
-PG_BETAS = {repr(float(beta)): float(beta) for beta in PG["betas"]}  # wildcard -> β
-PG_RUN = (
-    f"{RESULTS}/policy_gradient/runs/{{task}}/{{regularizer}}/{{method}}/"
-    "beta={beta}/seed={seed}"
-)
+PG_RUNS = stage_runs(PG)
 
 
 wildcard_constraints:
     task="|".join(map(re.escape, PG_TASKS)),
-    regularizer="reverse|forward",
-    method="vanilla|mara",
+    job=r"\d+",
 
 
-rule policy_gradient_reference:
-    """Paper C's sampled-RL analogue: a task's reference policy, pretrained on its corpus."""
+rule policy_gradient_references:
+    """Paper C's sampled-RL analogue: every task's reference, pretrained on its corpus."""
     input:
         lib=library("policy_gradient_reference"),
     output:
-        f"{RESULTS}/policy_gradient/{{task}}/reference.csv",
+        expand(f"{RESULTS}/policy_gradient/references/{{task}}.csv", task=PG_TASKS),
     log:
-        f"{LOGS}/policy_gradient_reference/{{task}}.log",
+        f"{LOGS}/policy_gradient_references.log",
     benchmark:
-        f"{BENCHMARKS}/policy_gradient_reference/{{task}}.tsv"
+        f"{BENCHMARKS}/policy_gradient_references.tsv"
     params:
-        spec=lambda w: order_free(PG_SPECS[w.task]),
+        specs={name: order_free(spec) for name, spec in PG_SPECS.items()},
         seed=config["seed"],
     script:
         "../../scripts/policy_gradient_reference.py"
 
 
-rule policy_gradient_run:
-    """One sampled policy-gradient run: training curve and final distribution."""
+rule policy_gradient_train:
+    """One training job: its slice of the runs, per task as one vectorised computation."""
     input:
-        reference=rules.policy_gradient_reference.output[0],
-        lib=library("policy_gradient_run"),
+        references=rules.policy_gradient_references.output,
+        lib=library("policy_gradient_train"),
     output:
-        curve=f"{PG_RUN}/curve.csv",
-        final=f"{PG_RUN}/final.csv",
+        curves=f"{RESULTS}/policy_gradient/jobs/{{job}}/curves.csv",
+        final=f"{RESULTS}/policy_gradient/jobs/{{job}}/final.csv",
     log:
-        f"{LOGS}/policy_gradient_run/{{task}}/{{regularizer}}/{{method}}/beta={{beta}}/"
-        "seed={seed}.log",
+        f"{LOGS}/policy_gradient_train/{{job}}.log",
     benchmark:
-        (
-            f"{BENCHMARKS}/policy_gradient_run/{{task}}/{{regularizer}}/{{method}}/"
-            "beta={beta}/seed={seed}.tsv"
-        )
-    wildcard_constraints:
-        beta="|".join(map(re.escape, PG_BETAS)),
-        seed=r"\d+",
+        f"{BENCHMARKS}/policy_gradient_train/{{job}}.tsv"
     params:
-        spec=lambda w: order_free(PG_SPECS[w.task]),
+        runs=lambda w: job_runs(PG_RUNS, PG["jobs"], int(w.job)),
+        specs={name: order_free(spec) for name, spec in PG_SPECS.items()},
+        task_names=PG_TASKS,
         training=order_free(PG["training"]),
+        dynamics=[order_free(d) for d in PG["dynamics"]],
         mara_tau=PG["mara_tau"],
         coverage_share=PG["judging"]["coverage_share"],
-        beta=lambda w: PG_BETAS[w.beta],
+        figure_beta=PG["figure_beta"],
         seed=config["seed"],
     script:
-        "../../scripts/policy_gradient_run.py"
+        "../../scripts/policy_gradient_train.py"
 
 
 rule policy_gradient_aggregate:
-    """A task's runs gathered and judged against their exact targets."""
+    """Every run judged against its exact target; ledger margins; the summary table."""
     input:
-        reference=rules.policy_gradient_reference.output[0],
-        curves=pg_run_files("curve"),
-        finals=pg_run_files("final"),
+        references=rules.policy_gradient_references.output,
+        curves=expand(rules.policy_gradient_train.output.curves, job=range(PG["jobs"])),
+        finals=expand(rules.policy_gradient_train.output.final, job=range(PG["jobs"])),
         lib=library("policy_gradient_aggregate"),
     output:
-        runs=f"{RESULTS}/policy_gradient/{{task}}/runs.csv",
-        curves=f"{RESULTS}/policy_gradient/{{task}}/curves.csv",
-        final=f"{RESULTS}/policy_gradient/{{task}}/final.csv",
-        margins=f"{RESULTS}/policy_gradient/margins/{{task}}.csv",
+        runs=expand(f"{RESULTS}/policy_gradient/runs/{{task}}.csv", task=PG_TASKS),
+        curves=expand(f"{RESULTS}/policy_gradient/curves/{{task}}.csv", task=PG_TASKS),
+        final=expand(f"{RESULTS}/policy_gradient/final/{{task}}.csv", task=PG_TASKS),
+        margins=f"{RESULTS}/policy_gradient/margins.csv",
+        csv=f"{FIGURES}/policy_gradient_table.csv",
+        html=report(
+            f"{FIGURES}/policy_gradient_table.html",
+            caption="../report/policy_gradient_table.rst",
+            category="Paper C: KL-regularised targets",
+            subcategory="sampled policy gradient (tabular analogue)",
+        ),
+        md=f"{FIGURES}/policy_gradient_table.md",
     log:
-        f"{LOGS}/policy_gradient_aggregate/{{task}}.log",
+        f"{LOGS}/policy_gradient_aggregate.log",
     benchmark:
-        f"{BENCHMARKS}/policy_gradient_aggregate/{{task}}.tsv"
+        f"{BENCHMARKS}/policy_gradient_aggregate.tsv"
     params:
-        spec=lambda w: order_free(PG_SPECS[w.task]),
-        runs=lambda w: [labels for _, labels in pg_runs(w.task)],
-        judging=order_free(PG["judging"]),
+        specs={name: order_free(spec) for name, spec in PG_SPECS.items()},
+        task_names=PG_TASKS,
+        regularizers=PG["regularizers"],
         claim_betas=PG["claim_betas"],
-        figure_beta=PG["figure_beta"],
+        main_dynamics=PG["dynamics"][0]["name"],
+        judging=order_free(PG["judging"]),
     script:
         "../../scripts/policy_gradient_aggregate.py"
 
@@ -94,7 +95,7 @@ rule policy_gradient_aggregate:
 rule policy_gradient_claims:
     """The ledger rows of the sampled-RL analogue."""
     input:
-        margins=expand(rules.policy_gradient_aggregate.output.margins, task=PG_TASKS),
+        margins=[rules.policy_gradient_aggregate.output.margins],
         lib=library("stage_claims", "bonkl.study.policy_gradient"),
     output:
         f"{RESULTS}/claims/policy_gradient.csv",
@@ -108,48 +109,26 @@ rule policy_gradient_claims:
         "../../scripts/stage_claims.py"
 
 
-rule policy_gradient_table:
-    """The sampled-RL summary table (figures/)."""
-    input:
-        runs=expand(rules.policy_gradient_aggregate.output.runs, task=PG_TASKS),
-        lib=library("policy_gradient_table"),
-    output:
-        csv=f"{FIGURES}/policy_gradient_table.csv",
-        html=report(
-            f"{FIGURES}/policy_gradient_table.html",
-            caption="../report/policy_gradient_table.rst",
-            category="Paper C: KL-regularised targets",
-            subcategory="sampled policy gradient (NumPy analogue)",
-        ),
-        md=f"{FIGURES}/policy_gradient_table.md",
-    log:
-        f"{LOGS}/policy_gradient_table.log",
-    benchmark:
-        f"{BENCHMARKS}/policy_gradient_table.tsv"
-    params:
-        tasks=PG_TASKS,
-    script:
-        "../../scripts/policy_gradient_table.py"
-
-
 CLAIM_SUMMARIES.append(rules.policy_gradient_claims.output[0])
 TARGETS.extend(
     [f"{FIGURES}/policy_gradient_table.{ext}" for ext in ("csv", "md", "html")]
 )
 for _figure, _table in [
-    ("policy_gradient_pareto", "runs"),
-    ("policy_gradient_curves", "curves"),
+    ("policy_gradient_share", "runs"),
+    ("policy_gradient_pareto", "curves"),
     ("policy_gradient_final", "final"),
+    ("policy_gradient_gap", "runs"),
 ]:
     FIGURE_SPECS[_figure] = dict(
-        tables={
-            task: expand(
-                getattr(rules.policy_gradient_aggregate.output, _table), task=task
-            )[0]
-            for task in PG_TASKS
-        },
+        tables=dict(
+            zip(
+                PG_TASKS,
+                getattr(rules.policy_gradient_aggregate.output, _table),
+                strict=True,
+            )
+        ),
         column="task",
         plots="bonkl.plots.policy_gradient",
         category="Paper C: KL-regularised targets",
-        subcategory="sampled policy gradient (NumPy analogue)",
+        subcategory="sampled policy gradient (tabular analogue)",
     )

@@ -21,10 +21,14 @@ its value and what was expected:
   bins), and every bin's reference mass at least 1e-300;
 - winrate: ``optimum_beta.min < optimum_beta.max``;
 - samples: the file is valid with every reward (:mod:`bonkl.plumbing.userfile`);
-- policy_gradient: unique task names; every task builds (:func:`bonkl.rl.tasks.build_task`:
-  answers and corpus strings written in the vocabulary within ``max_tokens``, plateaus
-  ordered inside ``[0, count)``, at least two valid answers); ``claim_betas`` and
-  ``figure_beta`` among ``betas``.
+- policy_gradient: unique task names after each ``sweep`` expands
+  (:func:`bonkl.rl.tasks.expand_tasks`); every task builds
+  (:func:`bonkl.rl.tasks.build_task`: answers and corpus strings written in the vocabulary
+  within ``max_tokens``, validity and preference in (0, 1), plateaus ordered inside
+  ``[0, count)``, at least two valid answers); every ``mara_algorithms`` name a MARA
+  algorithm of :data:`bonkl.mara.ALGORITHMS`; ``claim_betas``, ``figure_beta`` and
+  ``dynamics_sweep.betas`` among ``betas``; unique dynamics names; ``dynamics_sweep.tasks``
+  among the task names; ``jobs`` at most the number of runs.
 """
 
 from __future__ import annotations
@@ -34,14 +38,18 @@ from collections.abc import Mapping, Sequence
 
 from jsonschema import Draft202012Validator, validators
 
+from bonkl.mara import ALGORITHMS
 from bonkl.memoryless import lattice
 from bonkl.plumbing.userfile import SMALLEST_MASS, ReferenceFileError, load_user_file
-from bonkl.rl.tasks import TaskSpecError, build_task
+from bonkl.rl.tasks import TaskSpecError, build_task, expand_tasks
 from bonkl.study import regularized
 from bonkl.study.bestofn import log_integer_grid
 from bonkl.study.kl_constrained import RATE_FROM_M
+from bonkl.study.policy_gradient import stage_runs
 from bonkl.study.samples import read_config_samples
 from bonkl.tilt import kl_cap
+
+MARA_ALGORITHMS = tuple(a for a in ALGORITHMS if a != "vanilla")
 
 
 class ConfigError(ValueError):
@@ -256,17 +264,40 @@ def check_winrate(section: Mapping) -> None:
 
 
 def check_policy_gradient(section: Mapping) -> None:
-    unique_names("policy_gradient.tasks", section["tasks"])
-    for i, spec in enumerate(section["tasks"]):
+    key = "policy_gradient"
+    tasks = expand_tasks(section["tasks"])
+    first = {}
+    for name, spec, i in tasks:
+        where = f"{key}.tasks[{i}] ({name})"
+        if name in first:
+            raise ConfigError(f"{key}.tasks[{i}] gives the task name {name!r}, already given by "
+                              f"{key}.tasks[{first[name]}]; expected unique names")
+        first[name] = i
         try:
-            build_task(spec["name"], spec, key=f"policy_gradient.tasks[{i}] ({spec['name']})")
+            build_task(name, spec, key=where)
         except TaskSpecError as err:
             raise ConfigError(str(err)) from None
+    for regularizer, names in section["mara_algorithms"].items():
+        for j, name in enumerate(names):
+            if name not in MARA_ALGORITHMS:
+                raise ConfigError(f"{key}.mara_algorithms.{regularizer}[{j}] is {name!r}; expected "
+                                  f"one of {list(MARA_ALGORITHMS)} (bonkl.mara.ALGORITHMS)")
     betas = section["betas"]
-    for j, beta in enumerate(section["claim_betas"]):
-        if beta not in betas:
-            raise ConfigError(f"policy_gradient.claim_betas[{j}] is {beta!r}; expected one of "
-                              f"policy_gradient.betas {betas}")
+    for list_key in ("claim_betas", "dynamics_sweep.betas"):
+        listed = section["dynamics_sweep"]["betas"] if "." in list_key else section[list_key]
+        for j, beta in enumerate(listed):
+            if beta not in betas:
+                raise ConfigError(f"{key}.{list_key}[{j}] is {beta!r}; expected one of "
+                                  f"{key}.betas {betas}")
     if section["figure_beta"] not in betas:
-        raise ConfigError(f"policy_gradient.figure_beta is {section['figure_beta']!r}; "
-                          f"expected one of policy_gradient.betas {betas}")
+        raise ConfigError(f"{key}.figure_beta is {section['figure_beta']!r}; "
+                          f"expected one of {key}.betas {betas}")
+    unique_names(f"{key}.dynamics", section["dynamics"])
+    for j, task in enumerate(section["dynamics_sweep"]["tasks"]):
+        if task not in first:
+            raise ConfigError(f"{key}.dynamics_sweep.tasks[{j}] is {task!r}; expected a task "
+                              f"name, one of {sorted(first)}")
+    runs = len(stage_runs(section))
+    if section["jobs"] > runs:
+        raise ConfigError(f"{key}.jobs is {section['jobs']}; expected at most the number of "
+                          f"runs ({runs}), so that no job is empty")

@@ -11,14 +11,17 @@ import numpy as np
 
 
 class Adam:
-    """Adam for a parameter array of ``shape``; :meth:`update` gives the step to subtract."""
+    """Adam for a parameter array of ``shape``; :meth:`update` gives the step to subtract.
+
+    ``learning_rate`` may be an array broadcasting against ``shape`` (one rate per run).
+    """
 
     decay1, decay2, eps = 0.9, 0.999, 1e-8
 
     def __init__(self, shape, learning_rate: float):
-        if not learning_rate > 0:
+        if not np.all(np.asarray(learning_rate) > 0):
             raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = np.asarray(learning_rate, dtype=float)
         self.first = np.zeros(shape)
         self.second = np.zeros(shape)
         self.count = 0

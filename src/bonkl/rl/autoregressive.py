@@ -98,40 +98,55 @@ class SequenceSpace:
     def token_log_probs(self, logits: np.ndarray) -> np.ndarray:
         """``log softmax(θ[s])`` for every state ``s``: the *token table* of the policy.
 
-        Plain NumPy (max-shifted), as scipy's ``logsumexp`` costs more than the whole
-        training step on these small tables.
+        ``logits`` is one table :attr:`shape` or a stack ``(runs, *shape)``. Plain NumPy
+        (max-shifted), as scipy's ``logsumexp`` costs more than a training step here.
         """
         logits = np.asarray(logits, dtype=float)
-        if logits.shape != self.shape:
-            raise ValueError(f"logits have shape {logits.shape}, expected {self.shape}")
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        if logits.shape[-2:] != self.shape or logits.ndim not in (2, 3):
+            raise ValueError(f"logits have shape {logits.shape}, expected {self.shape} or "
+                             f"(runs, {self.shape[0]}, {self.shape[1]})")
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
     def log_probs(self, logits: np.ndarray) -> np.ndarray:
-        """Exact ``log π(y)`` of every outcome (module doc)."""
+        """Exact ``log π(y)`` of every outcome (module doc); a stack of tables gives a row each."""
         return self.path_log_probs(self.token_log_probs(logits))
 
-    def path_log_probs(self, table: np.ndarray, outcomes=slice(None)) -> np.ndarray:
-        """``log π(y)`` of ``outcomes`` (default: all), summing each path's terms of ``table``."""
-        mask = self.path_mask[outcomes]
-        steps = table[self.path_states[outcomes], self.path_tokens[outcomes]]
-        return np.sum(np.where(mask, steps, 0.0), axis=1)
+    def path_log_probs(self, table: np.ndarray, outcomes=None) -> np.ndarray:
+        """``log π(y)`` of ``outcomes`` (default: all), summing each path's terms of ``table``.
 
-    def sample(self, table: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-        """Outcome indices of ``size`` answers written token by token (inverse-CDF draws).
-
-        ``table`` is the policy's :meth:`token_log_probs`. Uses ``max_tokens`` arrays of
-        ``size`` uniforms whatever is drawn, so the stream position after a call does not
-        depend on the answers.
+        ``table`` ``(S, W)`` with ``outcomes`` ``(B,)``, or a stack ``(R, S, W)`` with
+        ``outcomes`` ``(R, B)`` (each run its own samples).
         """
-        cumulative = np.cumsum(np.exp(table), axis=1)
+        if table.ndim == 2:
+            picked = None if outcomes is None else np.asarray(outcomes)[None]
+            return self.path_log_probs(table[None], picked)[0]
+        runs = np.arange(table.shape[0])[:, None, None]
+        if outcomes is None:
+            outcomes = np.broadcast_to(np.arange(len(self.outcomes)),
+                                       (table.shape[0], len(self.outcomes)))
+        steps = table[runs, self.path_states[outcomes], self.path_tokens[outcomes]]
+        return np.sum(np.where(self.path_mask[outcomes], steps, 0.0), axis=-1)
+
+    def sample(self, table: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """Outcome indices of answers written token by token (inverse-CDF draws).
+
+        ``table`` is the policy's :meth:`token_log_probs`, ``(S, W)`` or ``(R, S, W)``;
+        ``uniforms`` holds ``max_tokens`` uniforms per answer, ``(max_tokens, B)`` or
+        ``(R, max_tokens, B)``, used whatever is drawn, so each run's stream advances by
+        the same amount every step. Returns ``(B,)`` or ``(R, B)`` indices.
+        """
+        if table.ndim == 2:
+            return self.sample(table[None], np.asarray(uniforms)[None])[0]
+        cumulative = np.cumsum(np.exp(table), axis=-1)
         base = len(self.vocabulary)
-        state = np.zeros(size, dtype=np.int64)
-        done = np.zeros(size, dtype=bool)
-        for _ in range(self.max_tokens):
-            uniforms = rng.random(size)
-            rows = cumulative[state]
-            token = np.minimum(np.sum(rows < uniforms[:, None] * rows[:, -1:], axis=1),
+        runs = np.arange(table.shape[0])[:, None]
+        state = np.zeros(uniforms[:, 0].shape, dtype=np.int64)
+        done = np.zeros(state.shape, dtype=bool)
+        for t in range(self.max_tokens):
+            # every answer starts at the empty prefix: no gather for the first token
+            rows = cumulative[:, :1] if t == 0 else cumulative[runs, state]
+            token = np.minimum(np.sum(rows < uniforms[:, t, :, None] * rows[..., -1:], axis=-1),
                                self.eos)
             done |= token == self.eos
             # the child of prefix number s by token k is s·V + 1 + k (numbering by length)
@@ -143,15 +158,24 @@ class SequenceSpace:
         """``Σ_i w_i ∇_θ log π(y_i)``: ``w_i (e_{y_t} − softmax(θ[s_t]))`` on each path step.
 
         ``table`` is the policy's :meth:`token_log_probs`; the gradient is in the logits θ.
+        Stacked: ``table`` ``(R, S, W)``, ``outcomes`` and ``weights`` ``(R, B)``, one
+        gradient per run (each run's own samples and weights).
         """
-        mask = self.path_mask[outcomes]
-        states = self.path_states[outcomes][mask]
-        tokens = self.path_tokens[outcomes][mask]
-        step_weights = np.broadcast_to(np.asarray(weights, float)[:, None], mask.shape)[mask]
+        if table.ndim == 2:
+            return self.score_gradient(table[None], np.asarray(outcomes)[None],
+                                       np.asarray(weights, float)[None])[0]
+        runs = table.shape[0]
+        # padding steps (beyond a path's end) point at state 0, token 0 with weight 0
+        offsets = (np.arange(runs) * self.states)[:, None, None]
+        states = (self.path_states[outcomes] + offsets).ravel()
+        tokens = self.path_tokens[outcomes].ravel()
+        step_weights = np.where(self.path_mask[outcomes],
+                                np.asarray(weights, float)[..., None], 0.0).ravel()
         width = self.shape[1]
         chosen = np.bincount(states * width + tokens, step_weights, minlength=table.size)
-        visits = np.bincount(states, step_weights, minlength=self.states)
-        return chosen.reshape(self.shape) - visits[:, None] * np.exp(table)
+        visits = np.bincount(states, step_weights, minlength=runs * self.states)
+        return (chosen.reshape(table.shape)
+                - visits.reshape(runs, self.states, 1) * np.exp(table))
 
     def transition_counts(self, counts: np.ndarray) -> np.ndarray:
         """``n(s, k)``: how many answers (``counts`` per outcome) write token ``k`` at ``s``."""

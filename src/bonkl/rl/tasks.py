@@ -42,6 +42,7 @@ class Task:
     rewards: np.ndarray  # per outcome of ``space``; 0 for malformed strings
     tau: float  # valid (good): reward >= tau
     modes: tuple[np.ndarray, ...]  # outcome indices of each good mode
+    mode_names: tuple[str, ...]  # each mode's answer, or its plateau's first-last answers
     corpus: np.ndarray  # per outcome pretraining weight, summing to 1
     corpus_size: int
     smoothing: float
@@ -80,15 +81,64 @@ def _answer_task(spec: dict, space: SequenceSpace, key: str):
     if not answers:
         _fail(f"{key}.answers", "is empty; expected at least two answers")
     indices = [_index(space, f"{key}.answers", a) for a in answers]
-    weights = spec["corpus"].get("weights")
+    corpus_spec = spec["corpus"]
+    where = f"{key}.corpus.weights"
+    if "validity" in corpus_spec:
+        weights = _format_weights(corpus_spec, list(answers), f"{key}.corpus")
+        where = f"{key}.corpus.malformed"
+    else:
+        weights = corpus_spec.get("weights")
     if weights is None:
-        _fail(f"{key}.corpus", "has no 'weights'; expected relative weights of strings")
+        _fail(f"{key}.corpus", "has no 'weights' nor 'validity'; expected relative weights of "
+              "strings, or validity, preference and malformed")
     corpus = np.zeros(len(space.outcomes))
     for text, weight in weights.items():
-        where = f"{key}.corpus.weights"
         corpus[_index(space, where, _string_key(where, text))] += _positive(where, text, weight)
     modes = None  # every valid answer is its own mode
-    return list(answers), indices, list(answers.values()), corpus / corpus.sum(), modes
+    return list(answers), indices, list(answers.values()), corpus / corpus.sum(), modes, None
+
+
+def _format_weights(corpus: dict, answers: list[str], key: str) -> dict[str, float]:
+    """Corpus weights of a task whose format must be learned: ``validity`` on the answers,
+    ``preference`` of it on the first and the rest shared equally by the others, and
+    ``1 − validity`` on the ``malformed`` strings in proportion to their weights."""
+    validity, preference = float(corpus["validity"]), float(corpus.get("preference", 1.0))
+    if not 0 < validity < 1:
+        _fail(f"{key}.validity", f"is {validity!r}; expected a mass in (0, 1)")
+    if not 0 < preference < 1:
+        _fail(f"{key}.preference", f"is {preference!r}; expected a share in (0, 1)")
+    malformed = corpus.get("malformed") or {}
+    if not malformed:
+        _fail(f"{key}.malformed", "is missing or empty; expected weights of malformed strings")
+    for text, weight in malformed.items():
+        _positive(f"{key}.malformed", text, weight)
+        if text in answers:
+            _fail(f"{key}.malformed", f"{text!r} is an answer; expected a malformed string")
+    total = sum(malformed.values())
+    weights = {text: (1 - validity) * w / total for text, w in malformed.items()}
+    others = (1 - preference) / (len(answers) - 1)
+    for j, answer in enumerate(answers):
+        weights[answer] = validity * (preference if j == 0 else others)
+    return weights
+
+
+def expand_tasks(specs: list[dict]) -> list[tuple[str, dict, int]]:
+    """``(name, spec, i)`` per task of the config list: a spec with ``sweep: {validity: [...],
+    preference: [...]}`` becomes one task per pair, ``{name}_valid{v:g}_pref{p:g}``, with
+    ``corpus.validity``, ``corpus.preference`` set; ``i`` is its entry in the list."""
+    tasks = []
+    for i, spec in enumerate(specs):
+        sweep = spec.get("sweep")
+        if sweep is None:
+            tasks.append((spec["name"], spec, i))
+            continue
+        base = {k: v for k, v in spec.items() if k != "sweep"}
+        for validity in sweep["validity"]:
+            for preference in sweep["preference"]:
+                corpus = dict(spec["corpus"], validity=validity, preference=preference)
+                name = f"{spec['name']}_valid{validity:g}_pref{preference:g}"
+                tasks.append((name, dict(base, name=name, corpus=corpus), i))
+    return tasks
 
 
 def _positive(key: str, name, weight) -> float:
@@ -127,7 +177,8 @@ def _bins_task(spec: dict, space: SequenceSpace, key: str):
     decay = np.exp(-float(corpus_spec["decay"]) * np.arange(count))
     corpus[indices] += (1 - corpus.sum()) * decay / decay.sum()
     modes = [np.array(indices[start:end]) for start, end in plateaus]
-    return answers, indices, list(rewards), corpus, modes
+    names = [f"{answers[start]}-{answers[end - 1]}" for start, end in plateaus]
+    return answers, indices, list(rewards), corpus, modes, names
 
 
 def build_task(name: str, spec: dict, key: str | None = None) -> Task:
@@ -141,7 +192,7 @@ def build_task(name: str, spec: dict, key: str | None = None) -> Task:
     if has_answers == has_bins:
         _fail(key, "expected exactly one of 'answers' and 'bins'")
     build = _answer_task if has_answers else _bins_task
-    answers, indices, answer_rewards, corpus, modes = build(spec, space, key)
+    answers, indices, answer_rewards, corpus, modes, names = build(spec, space, key)
     rewards = np.zeros(len(space.outcomes))
     rewards[indices] = answer_rewards
     tau = float(spec["tau"])
@@ -151,13 +202,14 @@ def build_task(name: str, spec: dict, key: str | None = None) -> Task:
               "expected at least two")
     if modes is None:
         modes = [np.array([i]) for i in good]
+        names = [space.outcomes[i] for i in good]
     modes = tuple(m[rewards[m] >= tau] for m in modes)
     if any(m.size == 0 for m in modes):
         _fail(f"{key}.tau", f"is {tau!r}; expected every plateau to be valid (reward >= tau)")
     corpus_spec = spec["corpus"]
     return Task(name=name, space=space, answers=tuple(answers), rewards=rewards, tau=tau,
-                modes=modes, corpus=corpus, corpus_size=int(corpus_spec["size"]),
-                smoothing=float(corpus_spec["smoothing"]))
+                modes=modes, mode_names=tuple(names), corpus=corpus,
+                corpus_size=int(corpus_spec["size"]), smoothing=float(corpus_spec["smoothing"]))
 
 
 def pretrain_reference(task: Task, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,64 +1,116 @@
-"""Stage policy_gradient: a task's runs gathered, judged, and checked against paper C's claims.
+"""Stage policy_gradient: the runs of paper C's "1 or 2" analogue, judged and checked.
 
-Paper C reports that vanilla KL-regularised RL of an LLM asked for a random "1" or "2"
-collapses to one answer in most runs and that MARA keeps the answers near 50/50 with no
-loss of reward. Our runs are the scaled-down NumPy analogue (:mod:`bonkl.rl.trainer`),
-so the ledger rows are *observed* counts from our experiments, whatever they show:
+Paper C (§6.1, App. C.2, Fig. 6) trains Qwen2.5-3B to answer "1" or "2" in an XML format
+(reward 1 for either in the format, 0 otherwise) and reports that all but one vanilla run
+collapse to a single answer, most to "1", while MARA keeps many runs near 50/50. Our runs
+are a tabular NumPy analogue, not an LLM (:mod:`bonkl.rl.trainer`). Per run, at its last
+checkpoint:
 
-- a run has *collapsed* when one good mode holds at least ``collapse_share`` of the valid
-  mass at the end;
-- it is *near uniform* when its valid-answer entropy is at least ``near_uniform·log |V|``.
+- *collapsed*: one good mode (answer or plateau) holds at least ``collapse_share`` of the
+  valid mass; collapse onto *any* mode counts;
+- *past target*: collapsed while the run's exact target's top mode holds less than
+  ``collapse_share`` (the dynamics, not the objective, did it);
+- *near uniform*: valid-answer entropy at least ``near_uniform·log |V|``.
 
-Per (task, regulariser, β) of the claim βs, over the seeds: the collapsed fraction of
-vanilla runs and the near-uniform fraction of MARA runs (margin: fraction − 1/2, so the
-claim holds where at least half of the seeds show it), and the difference of the mean
-final rewards, MARA minus vanilla, plus ``reward_tolerance`` (margin).
+Two kinds of ledger row, kept apart. What the exact target predicts (Remark 4.3: with
+equal rewards, the vanilla target keeps the reference's ratios between valid answers; the
+forward-KL version is ours): margin ``−|top-mode share of T − that of π_ref|``. What the
+sampled dynamics do (status ``observed``), per cell (task, dynamics, KL, method, β of the
+claim βs), with counts ``k/n`` and a Clopper-Pearson interval: the paper's "all but one
+vanilla run collapse" (margin ``(k − (n − 1))/n``), "MARA keeps many runs near 50/50" (we
+read "many" as at least half: margin ``k/n − 1/2``), "no reward loss" (MARA's mean reward
+minus vanilla's, plus ``reward_tolerance``), and ours, "vanilla collapses past its target
+in most runs" (margin ``k/n − 1/2``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from bonkl.rl.metrics import evaluate
-from bonkl.rl.tasks import Task
+from bonkl.rl.metrics import evaluate, mode_shares
+from bonkl.rl.tasks import Task, expand_tasks
 from bonkl.rl.trainer import log_exact_target
 from bonkl.study.ledger import Claim
 
-EVIDENCE = "figures/policy_gradient_pareto.png"
-ANALOGUE = ("in our NumPy analogue of the paper's LLM '1 or 2' runs (a tabular "
-            "autoregressive policy, sampled RLOO policy gradient)")
+ANALOGUE = ("in our tabular NumPy analogue of the paper's LLM '1 or 2' runs (an "
+            "autoregressive table of logits, not an LLM; sampled policy gradient)")
+LABELS = ["task", "dynamics", "regularizer", "method", "beta", "seed"]
+CELL = ["task", "dynamics", "regularizer", "method", "beta"]
 
 CLAIMS = {
     c.claim: c
     for c in [
-        Claim("C", "vanilla_collapses_most_runs",
-              "Vanilla KL-regularised RL collapses to one valid answer in most runs "
-              f"(paper C, LLM runs at β ∈ {{0.001, 0.01, 0.02, 0.03}}); checked {ANALOGUE}: "
-              "per task, regulariser and β, margin = fraction of seeds whose top mode holds "
-              ">= collapse_share of the valid mass, minus 1/2", "observed", EVIDENCE, 0.0,
-              "§6.1, App. C.2"),
-        Claim("C", "mara_near_uniform_most_runs",
-              "MARA keeps the valid answers near uniform (paper C, LLM runs); checked "
-              f"{ANALOGUE}: per task, regulariser and β, margin = fraction of seeds whose "
-              "valid-answer entropy is >= near_uniform·log |V|, minus 1/2", "observed",
-              EVIDENCE, 0.0, "§6.1, App. C.2"),
+        Claim("C", "target_keeps_reference_ratio",
+              "With equal rewards the vanilla reverse-KL target keeps the reference's ratio "
+              "between valid answers at every β (Remark 4.3); checked on each task's "
+              "pretrained reference: margin = −|top mode's valid share under the target − "
+              "under the reference|", "reported", "figures/policy_gradient_final.png", 1e-9,
+              source="C §4, Remark 4.3"),
+        Claim("C", "forward_target_keeps_reference_ratio",
+              "The same for the vanilla forward-KL target β π_ref/(Λ − R) (ours: equal R give "
+              "equal factors 1/(Λ − R)); margin as above", "derived",
+              "figures/policy_gradient_final.png", 1e-9, source="ours"),
+        Claim("C", "vanilla_all_but_one_collapse",
+              "All but one vanilla run collapse to a single answer (paper C §6.1, Fig. 6a, "
+              f"LLM runs at β ∈ {{0.001, 0.01, 0.02, 0.03}}); checked {ANALOGUE}: per cell, "
+              "margin = (collapsed − (runs − 1))/runs, collapse onto any answer counting",
+              "observed", "figures/policy_gradient_share.png", 0.0, source="C §6.1"),
+        Claim("C", "mara_near_uniform_many_runs",
+              "MARA keeps many runs near 50/50 (paper C §6.1, Fig. 6a); checked "
+              f"{ANALOGUE}: per cell, margin = fraction of runs whose valid-answer entropy "
+              "is >= near_uniform·log |V|, minus 1/2 ('many' read as at least half)",
+              "observed", "figures/policy_gradient_share.png", 0.0, source="C §6.1"),
         Claim("C", "mara_no_reward_loss",
-              "MARA costs no reward (paper C, LLM runs); checked "
-              f"{ANALOGUE}: per task, regulariser and β, margin = mean final reward of the "
-              "MARA runs minus that of the vanilla runs, plus reward_tolerance",
-              "observed", EVIDENCE, 0.0, "§6.1, App. C.2"),
+              f"MARA costs no reward (paper C §6.1, Fig. 6b); checked {ANALOGUE}: per cell, "
+              "margin = mean final reward of MARA minus vanilla's, plus reward_tolerance",
+              "observed", "figures/policy_gradient_pareto.png", 0.0, source="C §6.1"),
+        Claim("C", "vanilla_collapses_past_target",
+              "Vanilla runs collapse past their exact target (ours, after issue 16's quick "
+              f"experiment): {ANALOGUE}, per cell whose target's top mode holds less than "
+              "collapse_share, margin = fraction of runs collapsed, minus 1/2",
+              "observed", "figures/policy_gradient_gap.png", 0.0, source="ours"),
     ]
 }
 
 
-def run_row(curve: pd.DataFrame, labels: dict, thresholds: dict) -> dict:
-    """One run's final metrics, its labels, and whether it collapsed or stayed near uniform."""
-    final = curve.iloc[-1].drop("step").to_dict()
-    return {**labels, **final,
-            "collapsed": bool(final["top_mode_share"] >= thresholds["collapse_share"]),
-            "near_uniform": bool(final["valid_entropy_normalized"]
-                                 >= thresholds["near_uniform"])}
+# ---------------------------------------------------------------- the run list
+
+
+def stage_runs(section: Mapping) -> list[dict]:
+    """Labels (:data:`LABELS`) of every run of the config ``section``, in one fixed order.
+
+    Each task runs the first dynamics at every β; the other dynamics run on
+    ``dynamics_sweep.tasks`` at ``dynamics_sweep.betas``. Methods: ``vanilla`` and the
+    KL's ``mara_algorithms``.
+    """
+    first, *others = [d["name"] for d in section["dynamics"]]
+    sweep = section["dynamics_sweep"]
+    runs = []
+    for task, _, _ in expand_tasks(section["tasks"]):
+        settings = [(first, section["betas"])]
+        if task in sweep["tasks"]:
+            settings += [(name, [b for b in section["betas"] if b in sweep["betas"]])
+                         for name in others]
+        for dynamics, betas in settings:
+            for regularizer in section["regularizers"]:
+                methods = ["vanilla", *section["mara_algorithms"].get(regularizer, [])]
+                runs += [dict(task=task, dynamics=dynamics, regularizer=regularizer,
+                              method=method, beta=float(beta), seed=seed)
+                         for method in methods for beta in betas
+                         for seed in range(section["seeds"])]
+    return runs
+
+
+def job_runs(runs: list[dict], jobs: int, job: int) -> list[dict]:
+    """The ``job``-th of ``jobs`` contiguous, near-equal slices of ``runs``."""
+    bounds = np.linspace(0, len(runs), jobs + 1).round().astype(int)
+    return runs[bounds[job]:bounds[job + 1]]
+
+
+# ---------------------------------------------------------------- judging
 
 
 def target_rows(task: Task, log_ref: np.ndarray, cells, coverage_share: float) -> pd.DataFrame:
@@ -73,68 +125,126 @@ def target_rows(task: Task, log_ref: np.ndarray, cells, coverage_share: float) -
     return pd.DataFrame(rows)
 
 
-def gather(task: Task, log_ref: np.ndarray, labelled_curves, judging: dict) -> pd.DataFrame:
-    """One :func:`run_row` per ``(labels, curve)``, with its exact target's metrics beside it."""
-    runs = pd.DataFrame([run_row(curve, labels, judging) for labels, curve in labelled_curves])
+def gather(task: Task, log_ref: np.ndarray, curves: pd.DataFrame, judging: Mapping) -> pd.DataFrame:
+    """One row per run of ``curves`` (labels, metrics at every checkpoint): its last
+    checkpoint, its judgements (module doc), the top mode's name, the reference's
+    validity and favourite mode's share, and the exact target's metrics beside it."""
+    last = curves[curves["step"] == curves["step"].max()].drop(columns="step")
+    ref_shares = mode_shares(task, log_ref)
+    runs = last.assign(
+        top_answer=[task.mode_names[m] for m in last["top_mode"]],
+        reference_validity=float(np.exp(log_ref)[task.good].sum()),
+        reference_top_share=float(ref_shares.max()),
+        reference_top_answer=task.mode_names[int(np.argmax(ref_shares))],
+        collapsed=last["top_mode_share"] >= judging["collapse_share"],
+        near_uniform=last["valid_entropy_normalized"] >= judging["near_uniform"],
+    )
     keys = ["regularizer", "method", "beta"]
     cells = runs[keys].drop_duplicates().itertuples(index=False)
     targets = target_rows(task, log_ref, cells, judging["coverage_share"])
-    return runs.merge(targets, on=keys, how="left")
+    runs = runs.merge(targets, on=keys, how="left")
+    runs["past_target"] = runs["collapsed"] & (runs["target_top_mode_share"]
+                                               < judging["collapse_share"])
+    runs["target_top_answer"] = [task.mode_names[m] for m in runs["target_top_mode"]]
+    return runs.reset_index(drop=True)
 
 
-def _cells(runs: pd.DataFrame, claim_betas) -> pd.core.groupby.DataFrameGroupBy:
-    chosen = runs[runs["beta"].isin(claim_betas)]
-    return chosen.groupby(["regularizer", "beta"], sort=True)
+def clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Exact binomial (Clopper-Pearson) interval for ``k`` successes in ``n`` runs."""
+    from scipy.stats import binomtest  # lazily: only the aggregate job needs it
+
+    interval = binomtest(int(k), int(n)).proportion_ci(confidence, method="exact")
+    return float(interval.low), float(interval.high)
 
 
-def margins(task_name: str, runs: pd.DataFrame, claim_betas,
-            reward_tolerance: float) -> pd.DataFrame:
-    """Margins of :data:`CLAIMS` per (regulariser, β) of ``claim_betas`` (module doc)."""
+def _count(cell: pd.DataFrame, column: str, confidence: float) -> str:
+    k, n = int(cell[column].sum()), len(cell)
+    low, high = clopper_pearson(k, n, confidence)
+    return f"{k}/{n} {column.replace('_', ' ')} ({confidence:.0%} CI {low:.2f}-{high:.2f})"
+
+
+def margins(runs: pd.DataFrame, log_refs: Mapping[str, np.ndarray],
+            log_vanilla_targets: Mapping[str, Mapping], tasks: Mapping[str, Task],
+            claim_betas, judging: Mapping) -> pd.DataFrame:
+    """Margins of :data:`CLAIMS` (module doc).
+
+    ``log_vanilla_targets[task][(regularizer, beta)]``: the vanilla exact targets whose
+    Remark 4.3 rows are checked; ``runs`` the gathered runs of every task.
+    """
     rows = []
-    for (regularizer, beta), cell in _cells(runs, claim_betas):
+    for name, targets in log_vanilla_targets.items():
+        reference = mode_shares(tasks[name], log_refs[name]).max()
+        for (regularizer, beta), log_target in targets.items():
+            gap = abs(mode_shares(tasks[name], log_target).max() - reference)
+            claim = ("target_keeps_reference_ratio" if regularizer == "reverse"
+                     else "forward_target_keeps_reference_ratio")
+            rows.append((name, claim, f"β={beta:g}", -gap))
+    confidence = judging["confidence"]
+    chosen = runs[runs["beta"].isin(claim_betas)]
+    for (task, dynamics, regularizer, beta), cell in chosen.groupby(
+            ["task", "dynamics", "regularizer", "beta"], sort=False):
+        where = f"{dynamics}, {regularizer} KL, β={beta:g}"
         vanilla = cell[cell["method"] == "vanilla"]
-        mara = cell[cell["method"] == "mara"]
-        where = f"{regularizer} KL, β={beta:g}"
         if len(vanilla):
-            rows.append((task_name, "vanilla_collapses_most_runs",
-                         f"{where}: {int(vanilla['collapsed'].sum())}/{len(vanilla)} vanilla "
-                         "seeds collapsed", vanilla["collapsed"].mean() - 0.5))
-        if len(mara):
-            rows.append((task_name, "mara_near_uniform_most_runs",
-                         f"{where}: {int(mara['near_uniform'].sum())}/{len(mara)} MARA seeds "
-                         "near uniform", mara["near_uniform"].mean() - 0.5))
-        if len(vanilla) and len(mara):
-            gap = mara["mean_reward"].mean() - vanilla["mean_reward"].mean() + reward_tolerance
-            rows.append((task_name, "mara_no_reward_loss",
-                         f"{where}: mean reward MARA {mara['mean_reward'].mean():.4f}, vanilla "
-                         f"{vanilla['mean_reward'].mean():.4f}", gap))
+            n = len(vanilla)
+            rows.append((task, "vanilla_all_but_one_collapse",
+                         f"{where}: {_count(vanilla, 'collapsed', confidence)}",
+                         (vanilla["collapsed"].sum() - (n - 1)) / n))
+            if vanilla["target_top_mode_share"].iloc[0] < judging["collapse_share"]:
+                rows.append((task, "vanilla_collapses_past_target",
+                             f"{where}: {_count(vanilla, 'past_target', confidence)}",
+                             vanilla["past_target"].mean() - 0.5))
+        for method, runs_ in cell[cell["method"] != "vanilla"].groupby("method", sort=False):
+            at = f"{where}, {method}"
+            rows.append((task, "mara_near_uniform_many_runs",
+                         f"{at}: {_count(runs_, 'near_uniform', confidence)}",
+                         runs_["near_uniform"].mean() - 0.5))
+            if len(vanilla):
+                gap = (runs_["mean_reward"].mean() - vanilla["mean_reward"].mean()
+                       + judging["reward_tolerance"])
+                rows.append((task, "mara_no_reward_loss",
+                             f"{at}: mean reward {runs_['mean_reward'].mean():.4f}, vanilla "
+                             f"{vanilla['mean_reward'].mean():.4f}", gap))
     return pd.DataFrame(rows, columns=["reference", "claim", "case", "margin"])
 
 
 TABLE_NOTE = """
-Paper C's LLM "1 or 2" experiment, scaled down: a tabular autoregressive policy in NumPy
-(not an LLM), pretrained on a biased corpus, trained by sampled RLOO policy gradient. One
-row per task, regulariser, method and β; metrics are seed means of the final policy (exact,
-not sampled). `collapsed`: seeds whose top good mode holds >= collapse_share of the valid
-mass; `near_uniform`: seeds whose valid-answer entropy is >= near_uniform·log |V|
-(`valid_entropy_normalized` = entropy / log |V|). `kl_target`: KL(π ‖ T) to the exact
-optimum T of the run's objective (nats); `target_*`: T's own values.
+Paper C's LLM "1 or 2" experiment (§6.1) as a tabular analogue in NumPy, not an LLM: an
+autoregressive table of logits pretrained on a corpus that is only partly in the answer
+format, then trained by sampled policy gradient. One row per task, dynamics, KL, method and
+β; metrics are seed means of the final policy (exact, not sampled). `reference_validity`:
+the reference's mass on valid answers. `collapsed`: runs whose top mode (any answer) holds
+>= collapse_share of the valid mass, with its Clopper-Pearson interval
+(`collapsed_low`-`collapsed_high`); `top_answer_counts`: how many runs collapse onto each
+answer; `past_target`: collapsed runs whose exact target does not collapse; `near_uniform`:
+runs whose valid-answer entropy is >= near_uniform·log |V|. `kl_target`: KL(π ‖ T) to the
+exact optimum T of the run's objective (nats); `target_*`: T's own values.
 """
 
 SUMMARY_METRICS = ["mean_reward", "validity", "valid_entropy_normalized", "top_mode_share",
-                   "coverage", "kl_reference", "kl_target"]
+                   "kl_reference", "kl_target"]
 
 
-def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per task, regulariser, method and β: run counts, seed means, and the exact target's."""
-    keys = ["task", "regularizer", "method", "beta"]
-    grouped = runs.groupby(keys, sort=False)
-    table = grouped.agg(runs=("seed", "size"), collapsed=("collapsed", "sum"),
-                        near_uniform=("near_uniform", "sum"),
-                        **{name: (name, "mean") for name in SUMMARY_METRICS},
-                        kl_target_max=("kl_target", "max"),
-                        target_valid_entropy_normalized=("target_valid_entropy_normalized",
-                                                         "first"),
-                        target_top_mode_share=("target_top_mode_share", "first"),
-                        target_mean_reward=("target_mean_reward", "first"))
-    return table.reset_index().astype({"collapsed": int, "near_uniform": int})
+def summary_table(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per cell (:data:`CELL`): counts with intervals, seed means, and the exact target's."""
+    rows = []
+    for keys, cell in runs.groupby(CELL, sort=False):
+        collapsed = cell[cell["collapsed"]]
+        low, high = clopper_pearson(len(collapsed), len(cell), confidence)
+        onto = collapsed["top_answer"].value_counts().sort_index()
+        rows.append({
+            **dict(zip(CELL, keys, strict=True)),
+            "reference_validity": cell["reference_validity"].iloc[0],
+            "runs": len(cell), "collapsed": len(collapsed),
+            "collapsed_low": low, "collapsed_high": high,
+            "top_answer_counts": " ".join(f"{a}:{k}" for a, k in onto.items()),
+            "past_target": int(cell["past_target"].sum()),
+            "near_uniform": int(cell["near_uniform"].sum()),
+            **{name: cell[name].mean() for name in SUMMARY_METRICS},
+            "kl_target_max": cell["kl_target"].max(),
+            "target_top_mode_share": cell["target_top_mode_share"].iloc[0],
+            "target_valid_entropy_normalized":
+                cell["target_valid_entropy_normalized"].iloc[0],
+            "target_mean_reward": cell["target_mean_reward"].iloc[0],
+        })
+    return pd.DataFrame(rows)
