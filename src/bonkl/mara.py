@@ -44,6 +44,7 @@ import numpy as np
 from bonkl import tilt
 from bonkl.groups import as_reference
 
+#: The names of the MARA algorithms (and vanilla) that the targets and the trainer accept.
 ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2", "algorithm_1_lambda")
 
 

@@ -112,6 +112,7 @@ def inside(key: str, value, grid_key: str, grid: Mapping) -> None:
 
 
 def all_inside(key: str, values: Sequence, grid_key: str, grid: Mapping) -> None:
+    """Each of ``values`` inside ``grid`` (:func:`inside`), named ``key[j]``."""
     for j, value in enumerate(values):
         inside(f"{key}[{j}]", value, grid_key, grid)
 
@@ -136,6 +137,7 @@ def check_integers(config: Mapping, schema: Mapping) -> None:
 
 
 def check_references(entries: Sequence[Mapping]) -> None:
+    """``references``: unique names, family parameters, user files."""
     unique_names("references", entries)
     for i, spec in enumerate(entries):
         key = f"references[{i}] ({spec['name']})"
@@ -174,6 +176,7 @@ def check_samples(section: Mapping) -> None:
 
 
 def check_kl_constrained(section: Mapping) -> None:
+    """``kl_constrained``: unique scenarios, each a valid memoryless model and δ range."""
     scenarios = section["scenarios"]
     unique_names("kl_constrained.scenarios", scenarios)
     for i, spec in enumerate(scenarios):
@@ -200,6 +203,7 @@ def check_kl_constrained(section: Mapping) -> None:
 
 
 def check_regularized(section: Mapping) -> None:
+    """``regularized``: each example of paper C's figures is well posed."""
     key, examples = "regularized.examples", section["examples"]
     _policy_fit(f"{key}.policy_fit", examples["policy_fit"])
     _mode_switch(f"{key}.mode_switch", examples["mode_switch"])
@@ -260,10 +264,12 @@ def _mara_bins(key: str, spec: Mapping) -> None:
 
 
 def check_winrate(section: Mapping) -> None:
+    """``winrate``: the optimum's β range is ordered."""
     ordered_range("winrate.optimum_beta", section["optimum_beta"], "min", "max")
 
 
 def check_policy_gradient(section: Mapping) -> None:
+    """``policy_gradient``: tasks, MARA algorithms, βs, dynamics and jobs."""
     key = "policy_gradient"
     tasks = expand_tasks(section["tasks"])
     first = {}

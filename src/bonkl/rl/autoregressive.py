@@ -5,7 +5,7 @@ are the characters of a ``vocabulary`` plus an end-of-sequence token ``EOS``. A 
 writes at most ``max_tokens`` tokens: at each prefix ``s`` shorter than ``max_tokens`` it
 draws the next token from ``softmax(θ[s])`` over the vocabulary and ``EOS``; ``EOS`` or
 reaching ``max_tokens`` tokens ends the answer. The answer is the string written (``EOS``
-excluded), so the outcome space is every string of length 0 to ``max_tokens``, and
+excluded), so the outcome space is every string of length 0 to ``max_tokens``, and::
 
     log π(y) = Σ_t log softmax(θ[y_<t])[y_t]  (+ log softmax(θ[y])[EOS] if |y| < max_tokens).
 

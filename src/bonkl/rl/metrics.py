@@ -19,6 +19,7 @@ import numpy as np
 from bonkl.divergence import kl_from_logs
 from bonkl.rl.tasks import Task
 
+#: The metrics of a run at each checkpoint, in table order.
 METRICS = ("mean_reward", "validity", "valid_entropy", "valid_entropy_normalized",
            "top_mode", "top_mode_share", "coverage", "kl_reference", "kl_target")
 

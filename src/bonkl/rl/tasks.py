@@ -36,6 +36,8 @@ class TaskSpecError(ValueError):
 
 @dataclass(frozen=True)
 class Task:
+    """A task: its outcome space, well-formed answers and rewards, τ, and its corpus."""
+
     name: str
     space: SequenceSpace
     answers: tuple[str, ...]  # the well-formed answers, in display order

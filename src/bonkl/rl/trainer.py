@@ -76,7 +76,7 @@ class Training:
 
     @property
     def checkpoints(self) -> np.ndarray:
-        """Steps with an exact evaluation: every ``eval_every`` and the last."""
+        """The steps with an exact evaluation, every ``eval_every`` and the last."""
         return np.unique(np.append(np.arange(0, self.steps, self.eval_every), self.steps))
 
 

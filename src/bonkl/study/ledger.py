@@ -36,6 +36,7 @@ identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
 """
 
 STATUSES = ("proven", "reported", "derived", "ours", "stated-number", "observed")
+#: The ledger's columns.
 COLUMNS = ["paper", "claim", "statement", "status", "source", "cases", "worst_margin", "tolerance",
            "holds", "worst_case", "evidence"]
 _METADATA = ["paper", "statement", "status", "source", "tolerance", "evidence"]
@@ -43,6 +44,9 @@ _METADATA = ["paper", "statement", "status", "source", "tolerance", "evidence"]
 
 @dataclass(frozen=True)
 class Claim:
+    """One claim of the ledger: its paper, name, statement, status, evidence figure,
+    tolerance (the noise floor of its margin) and source."""
+
     paper: str
     claim: str
     statement: str

@@ -36,10 +36,14 @@ from bonkl.rl.trainer import log_exact_target
 from bonkl.study.ledger import Claim
 
 ANALOGUE = ("in our tabular NumPy analogue of the paper's LLM '1 or 2' runs (an "
-            "autoregressive table of logits, not an LLM; sampled policy gradient)")
+            "autoregressive table of logits, not an LLM; sampled policy gradient; a cell "
+            "where it differs is a finding about the analogue, not about the paper's runs)")
+#: The labels of one run, in table order.
 LABELS = ["task", "dynamics", "regularizer", "method", "beta", "seed"]
+#: The labels of one cell, a run's labels without its seed.
 CELL = ["task", "dynamics", "regularizer", "method", "beta"]
 
+#: The stage's ledger claims, by name.
 CLAIMS = {
     c.claim: c
     for c in [
