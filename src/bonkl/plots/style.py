@@ -47,13 +47,11 @@ def panels(count: int, width: float = 3.6, height: float = 3.0, columns: int = 3
     return fig, axes.flat
 
 
-SYNTHETIC = {"lm_samples": "synthetic data, not an LLM's\n(config/samples/make_lm_samples.py)"}
+SYNTHETIC = {"lm_samples"}  # references whose data are synthetic (config/samples/)
 
 
 def reference_title(ax, name: str, title: str | None = None) -> None:
-    """Title a reference's panel; a panel of synthetic data says so inside the panel."""
-    ax.set_title(title or name)
-    if name in SYNTHETIC:
-        ax.text(0.5, 0.97, SYNTHETIC[name], transform=ax.transAxes, fontsize="xx-small",
-                color="C3", va="top", ha="center", clip_on=True,
-                bbox=dict(facecolor="white", edgecolor="C3", alpha=0.8, lw=0.5))
+    """Title a reference's panel; the title of a panel of synthetic data says so, where no
+    legend or curve can hide it."""
+    title = title or name
+    ax.set_title(f"{title}\n(synthetic data, not an LLM's)" if name in SYNTHETIC else title)
