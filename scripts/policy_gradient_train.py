@@ -1,15 +1,13 @@
 """Stage policy_gradient: one training job, its slice of the stage's runs trained per task as
 one vectorised computation (bonkl.rl.trainer.train)."""
 
-import numpy as np
 import pandas as pd
 
 from bonkl.plumbing.runlog import run
-from bonkl.plumbing.seeding import generator
 from bonkl.plumbing.tables import write_table
 from bonkl.rl.tasks import build_task, read_reference_logits
-from bonkl.rl.trainer import Run, Training, final_distribution, log_exact_target, train
-from bonkl.study.policy_gradient import LABELS
+from bonkl.rl.trainer import Training
+from bonkl.study.policy_gradient import LABELS, train_task
 
 
 def main(sm, log):
@@ -23,27 +21,12 @@ def main(sm, log):
     for name in tasks:
         task = build_task(name, p.specs[name])
         reference = read_reference_logits(task, sm.input.references[p.task_names.index(name)])
-        log_ref = task.space.log_probs(reference)
         labelled = [labels for labels in p.runs if labels["task"] == name]
-        runs = [Run(lab["regularizer"], lab["method"], lab["beta"],
-                    dynamics[lab["dynamics"]]["advantage"],
-                    dynamics[lab["dynamics"]]["learning_rate"]) for lab in labelled]
-        rngs = [generator(p.seed, "policy_gradient", *(lab[k] for k in LABELS))
-                for lab in labelled]
-        targets = {}
-        for r in runs:
-            key = (r.regularizer, r.method, r.beta)
-            if key not in targets:
-                targets[key] = log_exact_target(task, log_ref, *key)
-        log_targets = np.array([targets[(r.regularizer, r.method, r.beta)] for r in runs])
-        trained = train(task, reference, runs, training, rngs, log_targets)
-        for k, lab in enumerate(labelled):
-            curves.append(pd.DataFrame({**lab, "step": trained.steps,
-                                        **{m: v[k] for m, v in trained.metrics.items()}}))
-            if lab["beta"] == p.figure_beta:
-                finals.append(pd.DataFrame({**lab, **final_distribution(
-                    task, trained.log_pi[k], log_ref, log_targets[k])}))
-        log.info("%s: %d runs trained", name, len(runs))
+        task_curves, task_finals = train_task(task, reference, labelled, dynamics, training,
+                                              p.seed, p.figure_beta)
+        curves += task_curves
+        finals += task_finals
+        log.info("%s: %d runs trained", name, len(labelled))
     write_table(pd.concat(curves, ignore_index=True), sm.output.curves)
     write_table(pd.concat(finals, ignore_index=True) if finals else
                 pd.DataFrame(columns=[*LABELS, "answer"]), sm.output.final)

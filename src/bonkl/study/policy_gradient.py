@@ -30,9 +30,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from bonkl.plumbing.seeding import generator
 from bonkl.rl.metrics import evaluate, mode_shares
 from bonkl.rl.tasks import Task, expand_tasks
-from bonkl.rl.trainer import log_exact_target
+from bonkl.rl.trainer import Run, Training, final_distribution, log_exact_target, train
 from bonkl.study.ledger import Claim
 
 ANALOGUE = ("in our tabular NumPy analogue of the paper's LLM '1 or 2' runs (an "
@@ -112,6 +113,38 @@ def job_runs(runs: list[dict], jobs: int, job: int) -> list[dict]:
     """The ``job``-th of ``jobs`` contiguous, near-equal slices of ``runs``."""
     bounds = np.linspace(0, len(runs), jobs + 1).round().astype(int)
     return runs[bounds[job]:bounds[job + 1]]
+
+
+def train_task(task: Task, reference: np.ndarray, labelled: list[dict], dynamics: Mapping,
+               training: Training, seed: int,
+               figure_beta: float) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """Train the runs ``labelled`` (dicts of :data:`LABELS`) of one task as one vectorised
+    computation (:func:`bonkl.rl.trainer.train`), each with its own generator from ``seed``
+    and its labels, against its exact target (computed once per KL, method and β).
+
+    Returns each run's checkpoint metrics, and the final distributions of the runs at
+    ``figure_beta``, as tables labelled by the run.
+    """
+    log_ref = task.space.log_probs(reference)
+    runs = [Run(lab["regularizer"], lab["method"], lab["beta"],
+                dynamics[lab["dynamics"]]["advantage"], dynamics[lab["dynamics"]]["learning_rate"])
+            for lab in labelled]
+    rngs = [generator(seed, "policy_gradient", *(lab[k] for k in LABELS)) for lab in labelled]
+    targets = {}
+    for r in runs:
+        key = (r.regularizer, r.method, r.beta)
+        if key not in targets:
+            targets[key] = log_exact_target(task, log_ref, *key)
+    log_targets = np.array([targets[(r.regularizer, r.method, r.beta)] for r in runs])
+    trained = train(task, reference, runs, training, rngs, log_targets)
+    curves, finals = [], []
+    for k, lab in enumerate(labelled):
+        curves.append(pd.DataFrame({**lab, "step": trained.steps,
+                                    **{m: v[k] for m, v in trained.metrics.items()}}))
+        if lab["beta"] == figure_beta:
+            finals.append(pd.DataFrame({**lab, **final_distribution(
+                task, trained.log_pi[k], log_ref, log_targets[k])}))
+    return curves, finals
 
 
 # ---------------------------------------------------------------- judging
