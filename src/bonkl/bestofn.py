@@ -142,14 +142,50 @@ def win_rate(p, r, n):
     return _scalar_or_array(win_rate_of_groups(reward_groups(p, r), n.ravel()), n)
 
 
+def _series_or(x: np.ndarray, coefficients, direct: np.ndarray) -> np.ndarray:
+    """``Σ_k c_k x^k`` (``coefficients`` from ``k = 2`` on) where ``|x| < 0.1``, else ``direct``:
+    the power series of a function that vanishes to second order at 0, where its closed form
+    cancels. ``x`` may be infinite or NaN where ``direct`` is used."""
+    small = np.abs(x) < 0.1
+    x = np.where(small, x, 0.0)
+    series = np.zeros_like(x)
+    for c in coefficients[::-1]:
+        series = (series + c) * x
+    return np.where(small, series * x, direct)
+
+
+# Series coefficients from x^2 on, 17 terms (|x|^19 < 1e-16 of the x^2 term for |x| < 0.1):
+# ψ(s) = 1 - e^s (1 - s) = Σ (k-1) s^k / k!, and h(1+d) = (1+d) log(1+d) - d = Σ (-1)^k d^k/(k(k-1)).
+_PSI = [(k - 1) / float(special.factorial(k)) for k in range(2, 19)]
+_H = [(-1.0) ** k / (k * (k - 1)) for k in range(2, 19)]
+
+
 def _estimator(log_eps: np.ndarray, log_rest: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``D̂_n(ε)`` from ``log ε`` and ``log(1-ε)``, both given accurately."""
-    with np.errstate(invalid="ignore"):
-        keep = np.exp(n * log_rest)
-        bracket = np.log(n) + (n - 1.0) * log_rest - (n - 1.0) / n
-        first = np.where(keep > 0, keep * bracket, 0.0)
-    gone = -np.expm1(n * log_rest)
-    return first + gone * (log1mexp(n * log_rest) - log_eps)
+    """``D̂_n(ε)`` from ``log ε`` and ``log(1-ε)``, both given accurately, as a sum of two
+    non-negative terms.
+
+    ``D̂_n(ε)`` is the KL of best-of-n for an atom of mass ε at the top over a continuous
+    rest; adding ``p - π`` to each part (the two parts' additions cancel) writes it as
+    ``(1-ε)·[e^s·φ(n) + ψ(s)] + ε·h(1 + d)`` with ``s = (n-1) log(1-ε)``,
+    ``φ(n) = log n - (n-1)/n``, ``ψ(s) = 1 - e^s (1 - s)``, ``h(t) = t log t - t + 1`` and
+    ``1 + d = (1 - (1-ε)^n)/ε``, ``d = (1-ε)(1 - e^s)/ε``. Each term is a KL integrand's
+    Bregman form, so neither is negative, and at ``n = 1`` (``s = d = 0``) both are exactly 0;
+    ψ and h are summed as power series where their closed forms cancel (``ε·h(1 + d)`` is
+    ``A log(A/ε) - ε d`` with ``A = 1 - (1-ε)^n`` for ``d >= 0.1``).
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        s = np.where(np.isneginf(log_rest), -np.inf, (n - 1.0) * log_rest)
+        s = np.where(n == 1, 0.0, s)  # 0·(-inf) at a single outcome
+        rest = np.exp(log_rest)
+        psi = _series_or(s, _PSI, 1.0 - np.exp(s) * (1.0 - s))
+        continuous = np.where(rest > 0, rest * (np.exp(s) * kl_formula(n) + psi), 0.0)
+        lost = rest * -np.expm1(s)  # ε·d = (1-ε) - (1-ε)^n, 0 exactly at n = 1
+        d = lost / np.exp(log_eps)
+        log_atom = log1mexp(np.where(n == 1, log_eps, n * log_rest))  # log(1 - (1-ε)^n)
+        direct = np.exp(log_atom) * (log_atom - log_eps) - lost  # no overflow as ε -> 0
+        atom = _series_or(d, _H, direct) * np.where(
+            d < 0.1, np.exp(log_eps), 1.0)
+    return continuous + atom
 
 
 def kl_estimator(eps, n):
