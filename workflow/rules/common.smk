@@ -63,9 +63,11 @@ def reference_lists(key):
 #   category, subcategory: where the HTML report shows it.
 # The caption is workflow/report/<figure>.rst.
 # TARGETS: other final outputs of a stage (tables for figures/), requested by rule all.
+# FINDINGS: {stage: path} of the Markdown fragment of findings a stage renders from its tables.
 CLAIM_SUMMARIES = []
 FIGURE_SPECS = {}
 TARGETS = []
+FINDINGS = {}  # stage name -> its Markdown findings fragment, rendered into the pages
 N_GRID = log_integer_grid(
     config["bestofn"]["n_grid"]["max"], config["bestofn"]["n_grid"]["points"]
 )
