@@ -23,6 +23,7 @@ from bonkl import bestofn, tilt
 from bonkl.divergence import kl_from_logs
 from bonkl.plots import samples as sample_plots
 from bonkl.plots.style import set_style
+from bonkl.plumbing import verify as reproduction
 from bonkl.plumbing.userfile import REWARDS, Columns, ReferenceFileError, load_samples
 from bonkl.study import samples
 
@@ -228,13 +229,35 @@ def parser() -> argparse.ArgumentParser:
     targets_parser.add_argument("--output", type=Path,
                                 help="also write each target's per-outcome probabilities "
                                      "to this CSV file")
+    verify_parser = commands.add_parser(
+        "verify", help="check a reproduction: every table against the committed one",
+        description="After a run of the study: compare every CSV table of DIRECTORY with the "
+                    "committed one (a git revision, or a directory of tables), cell by cell: "
+                    "numbers within a relative tolerance, text exactly (the ledger's holds "
+                    "column among it). Exit status 1 if a table differs or is missing.")
+    verify_parser.add_argument("directory", type=Path, nargs="?", default=Path("figures"),
+                               help="the tables a run wrote (default: figures)")
+    verify_parser.add_argument("--against", default="HEAD", metavar="REV|DIR",
+                               help="the committed tables: a git revision (default: HEAD) or a "
+                                    "directory")
+    verify_parser.add_argument("--rtol", type=_number(0.0, True), default=reproduction.RTOL,
+                               help=f"relative tolerance (default: {reproduction.RTOL:g})")
     return top
+
+
+def run_verify(args) -> int:
+    """``bonkl verify``: print the verdict; 0 when every committed table reproduced."""
+    checks = reproduction.verify(args.directory, args.against, args.rtol)
+    print(reproduction.report(checks, args.rtol))
+    return int(any(c.status in ("differs", "missing") for c in checks))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``bonkl`` on ``argv``; the exit status (2 for a bad file or argument)."""
     command = parser()
     args = command.parse_args(argv)
+    if args.command == "verify":
+        return run_verify(args)
     if args.command == "analyze" and args.by is None and (args.summary or args.figure):
         command.error("--summary and --figure need --by prompt")
     if args.reward in REWARDS and args.reward_column != "reward":
