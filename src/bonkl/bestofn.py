@@ -155,7 +155,8 @@ def _series_or(x: np.ndarray, coefficients, direct: np.ndarray) -> np.ndarray:
 
 
 # Series coefficients from x^2 on, 17 terms (|x|^19 < 1e-16 of the x^2 term for |x| < 0.1):
-# ψ(s) = 1 - e^s (1 - s) = Σ (k-1) s^k / k!, and h(1+d) = (1+d) log(1+d) - d = Σ (-1)^k d^k/(k(k-1)).
+# ψ(s) = 1 - e^s (1 - s) = Σ (k-1) s^k / k!, and
+# h(1+d) = (1+d) log(1+d) - d = Σ (-1)^k d^k / (k(k-1)).
 _PSI = [(k - 1) / float(special.factorial(k)) for k in range(2, 19)]
 _H = [(-1.0) ** k / (k * (k - 1)) for k in range(2, 19)]
 

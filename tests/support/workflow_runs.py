@@ -38,6 +38,17 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+def planned_figures(workdir: Path, *args: str) -> dict[str, set[str]]:
+    """Stage -> names of the figures its ``figures_<stage>`` job would draw (the PNG outputs
+    in a dry run's job listing)."""
+    out = snakemake(workdir, "-n", *args).stdout
+    figures = {}
+    for job in re.finditer(r"^rule figures_(\w+):\n(.*?)(?=^\n|\Z)", out, re.M | re.S):
+        outputs = re.search(r"^\s*output: (.*)$", job[2], re.M)[1].split(", ")
+        figures[job[1]] = {Path(o).stem for o in outputs if o.endswith(".png")}
+    return figures
+
+
 def copy_project(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:

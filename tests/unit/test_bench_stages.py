@@ -97,7 +97,7 @@ def test_every_rule_of_the_workflow_has_one_stage():
     patterns = stages.stage_patterns(ROOT / "workflow" / "rules")
     declared = [(stage, p.pattern) for stage, ps in patterns.items() for p in ps]
     assert len({name for _, name in declared}) == len(declared)
-    assert stages.stage_of("figure_kl_uniform", patterns) == "figures"
+    assert stages.stage_of("figures_bestofn", patterns) == "figures"
     for rule in ("reference", "bestofn", "winrate", "kl_memoryless", "regularized_example",
                  "claims_ledger", "claims_tables"):
         assert stages.stage_of(rule, patterns) is not None, rule

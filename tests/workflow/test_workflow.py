@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from report_browser import walk_report
-from workflow_runs import ROOT, copy_project, digest, planned_jobs, snakemake
+from workflow_runs import ROOT, copy_project, digest, planned_figures, planned_jobs, snakemake
 
 from bonkl.rl.tasks import expand_tasks
 from bonkl.study.claims import CLAIMS
@@ -28,10 +28,10 @@ def edit(module: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def figure_rules(project):
-    """The figure_<name> rules of the test config, from a dry run of every job."""
-    jobs = planned_jobs(project, "--configfile", "config/test.yaml", "--forceall")
-    return {rule for rule in jobs if rule.startswith("figure_")}
+def figure_names(project):
+    """The figures of the test config (every stage's figures_<stage> job), from a dry run."""
+    stages = planned_figures(project, "--configfile", "config/test.yaml", "--forceall")
+    return set().union(*stages.values())
 
 
 def only_reference(config, name: str, names: set[str]):
@@ -44,7 +44,7 @@ def only_reference(config, name: str, names: set[str]):
     return config
 
 
-def test_every_output_is_written_and_finite(project, test_config, figure_rules):
+def test_every_output_is_written_and_finite(project, test_config, figure_names):
     results = project / test_config["paths"]["results"]
     figures = project / test_config["paths"]["figures"]
     for path in results.rglob("*.csv"):
@@ -56,8 +56,8 @@ def test_every_output_is_written_and_finite(project, test_config, figure_rules):
         assert (table["kl"] <= table["kl_formula"] + 1e-12).all()
         reference = pd.read_csv(results / "reference" / f"{spec['name']}.csv")
         assert reference["prob"].sum() == pytest.approx(1.0, abs=1e-12)
-    assert len(figure_rules) >= 5
-    for figure in (rule.removeprefix("figure_") for rule in figure_rules):
+    assert len(figure_names) >= 5
+    for figure in figure_names:
         assert (figures / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (figures / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
         assert len(pd.read_csv(figures / f"{figure}.csv")) > 0
@@ -102,7 +102,7 @@ def test_claims_ledger_lists_every_claim(project, test_config):
 
 
 @pytest.mark.slow
-def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, figure_rules):
+def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, figure_names):
     """``snakemake --report``, opened in headless Chromium: every figure renders (no broken
     image), every caption is filled in from the config, the ledger and the stages' tables
     show as tables, and the runtime statistics are there. The screenshot is kept in
@@ -113,7 +113,7 @@ def test_html_report_shows_every_figure_in_a_real_browser(project, test_config, 
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     walk = walk_report(report, artifacts / "report.png")
-    expected = {f"{rule.removeprefix('figure_')}.png" for rule in figure_rules}
+    expected = {f"{name}.png" for name in figure_names}
     assert set(walk.images) == expected
     broken = [name for name, (width, height) in walk.images.items() if width * height == 0]
     assert not broken, f"broken images in the report: {broken}"
@@ -138,7 +138,7 @@ def test_full_study_dry_run(tmp_path):
     assert jobs["reference"] == jobs["bestofn"] == len(config["references"])
     chunks = -(-config["claims"]["random_references"] // config["claims"]["chunk_size"])
     assert jobs["claims_random"] == chunks
-    assert {f"figure_{name}" for name in config["bestofn"]["figures"]} <= set(jobs)
+    assert set(config["bestofn"]["figures"]) <= planned_figures(workdir)["bestofn"]
 
 
 BAD_CONFIGS = [

@@ -60,7 +60,9 @@ def reference_lists(key):
 #   tables:      {label: table path}, concatenated with a `column` holding the label,
 #   column:      the label column's name ("reference", "scenario", ...),
 #   plots:       the bonkl module whose FIGURES dict draws it (e.g. "bonkl.plots.bestofn"),
-#   category, subcategory: where the HTML report shows it.
+#   category, subcategory: where the HTML report shows it,
+#   options:     (optional) plotting options from the config, keyword arguments of the
+#                drawing function (a plotting key reruns only its stage's figures job).
 # The caption is workflow/report/<figure>.rst.
 # TARGETS: other final outputs of a stage (tables for figures/), requested by rule all.
 # FINDINGS: {stage: path} of the Markdown fragment of findings a stage renders from its tables.
@@ -106,3 +108,51 @@ def reference_inputs(wildcards):
     if spec["family"] == "file":
         inputs["user_file"] = spec["path"]
     return inputs
+
+
+def figure_stages():
+    """Figure names of FIGURE_SPECS by stage, the plots module's last name, in declaration
+    order: one figures_<stage> job draws each stage's figures."""
+    stages = {}
+    for name, spec in FIGURE_SPECS.items():
+        stages.setdefault(spec["plots"].rsplit(".", 1)[-1], []).append(name)
+    return stages
+
+
+def figure_tables(figures):
+    """The tables the figures plot, each once, in order."""
+    return list(
+        dict.fromkeys(t for f in figures for t in FIGURE_SPECS[f]["tables"].values())
+    )
+
+
+def figure_outputs(figures):
+    """Named outputs {<figure>_png, <figure>_pdf, <figure>_csv} of figures; the PNG is the
+    report's entry, with the caption workflow/report/<figure>.rst."""
+    outputs = {}
+    for f in figures:
+        spec = FIGURE_SPECS[f]
+        outputs[f"{f}_png"] = report(
+            f"{FIGURES}/{f}.png",
+            caption=f"../report/{f}.rst",
+            category=spec["category"],
+            subcategory=spec["subcategory"],
+        )
+        outputs[f"{f}_pdf"] = f"{FIGURES}/{f}.pdf"
+        outputs[f"{f}_csv"] = f"{FIGURES}/{f}.csv"
+    return outputs
+
+
+def figure_params(figures):
+    """Per figure: its plots module, label column, {label: table} and plotting options."""
+    return {
+        f: dict(
+            plots=FIGURE_SPECS[f]["plots"],
+            column=FIGURE_SPECS[f]["column"],
+            tables={
+                label: str(path) for label, path in FIGURE_SPECS[f]["tables"].items()
+            },
+            options=order_free(FIGURE_SPECS[f].get("options", {})),
+        )
+        for f in figures
+    }

@@ -1,36 +1,30 @@
-# Stage figures: one rule per figure of FIGURE_SPECS (figure_<name>, declared by the stage
-# rules files), written to the figures directory as PNG, PDF and the plotted data as CSV;
-# the claims ledger as Markdown (for the repository) and HTML (for the report).
+# Stage figures: one job per stage (figures_<stage>) draws that stage's figures of
+# FIGURE_SPECS (declared by the stage rules files), each written to the figures directory
+# as PNG, PDF and the plotted data as CSV: a figure job costs seconds of start-up
+# (matplotlib, seaborn) for a second of drawing, so a stage's figures share one. The claims
+# ledger as Markdown (for the repository) and HTML (for the report).
 
-for _figure, _spec in FIGURE_SPECS.items():
+for _stage, _figures in figure_stages().items():
 
     rule:
-        """One figure of the study: PNG, PDF and the plotted data as CSV."""
+        """A stage's figures, drawn in one job: each as PNG, PDF and its plotted data as CSV."""
         name:
-            f"figure_{_figure}"
+            f"figures_{_stage}"
         input:
-            tables=list(_spec["tables"].values()),
-            lib=library("figure", _spec["plots"]),
-        output:
-            png=report(
-                f"{FIGURES}/{_figure}.png",
-                caption=f"../report/{_figure}.rst",
-                category=_spec["category"],
-                subcategory=_spec["subcategory"],
+            tables=figure_tables(_figures),
+            lib=library(
+                "figures", *sorted({FIGURE_SPECS[f]["plots"] for f in _figures})
             ),
-            pdf=f"{FIGURES}/{_figure}.pdf",
-            csv=f"{FIGURES}/{_figure}.csv",
+        output:
+            **figure_outputs(_figures),
         log:
-            f"{LOGS}/figure_{_figure}.log",
+            f"{LOGS}/figures_{_stage}.log",
         benchmark:
-            f"{BENCHMARKS}/figure_{_figure}.tsv"
+            f"{BENCHMARKS}/figures_{_stage}.tsv"
         params:
-            figure=_figure,
-            plots=_spec["plots"],
-            column=_spec["column"],
-            labels=list(_spec["tables"]),
+            figures=figure_params(_figures),
         script:
-            "../../scripts/figure.py"
+            "../../scripts/figures.py"
 
 
 rule claims_tables:
