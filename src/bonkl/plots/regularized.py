@@ -176,6 +176,10 @@ def cross_paper(data: pd.DataFrame):
         share_ax.plot(edge, edge, color="black", lw=0.6, ls=":", label="reference proportions")
         share_ax.axhline(1.0 / last["outcome"].nunique(), color="grey", lw=0.6, ls="--",
                          label="flat over good modes")
+        if last["ref_share"].nunique() == 1:  # equal good modes: every point coincides
+            share_ax.text(0.03, 0.04, f"all {last['outcome'].nunique()} good modes have equal "
+                          "reference mass:\nevery mode of every method is at one point",
+                          transform=share_ax.transAxes, fontsize="xx-small", va="bottom")
         share_ax.set(xscale="log", yscale="log", xlabel="reference share p(y)/p(C*)",
                      ylabel="share of mass on C*", title=f"{name}: shares at n={largest_n:g}")
         for axis in (share_ax.xaxis, share_ax.yaxis):  # few, short labels: they overlapped
