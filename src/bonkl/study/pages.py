@@ -38,7 +38,7 @@ import yaml
 
 from bonkl.plumbing.tables import read_table
 
-#: The pages, by name: the four results pages and the README's findings block.
+#: The pages by name (the four results pages and the README's findings block).
 PAGES = ("paper-a", "paper-b", "paper-c", "ledger", "findings")
 #: The markers that delimit the README's rendered findings block.
 README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -62,7 +62,7 @@ HOLDS = "holds"
 KINDS = {"paper_fails": PAPER_FAILS, "contradiction": CONTRADICTION, "ours": OURS_FAILS,
          "not_checked": NOT_CHECKED, "holds": HOLDS}
 PAPER_STATUSES = ("proven", "reported", "stated-number")
-#: A source that is one of the paper's figures or tables: its experiments.
+#: A source that names one of the paper's figures or tables (its experiments).
 EXPERIMENT_SOURCE = re.compile(r"\b(?:Fig|Figs|Figure|Table)\.?\s*\d")
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -84,6 +84,7 @@ class Missing:
         return f"*({NOT_IN_RUN})*"
 
 
+#: The value of a claim, table or number this run does not have.
 MISSING = Missing()
 
 
@@ -220,10 +221,14 @@ class Pages:
 
     Parameters
     ----------
-    ledger : path of the ledger CSV (:data:`bonkl.study.ledger.COLUMNS`).
-    tables : ``{name: path}`` of the ``figures/`` tables the templates read.
-    fragments : ``{stage: path}`` of the stages' findings fragments (``FINDINGS``).
-    config : the config sections the pages describe.
+    ledger : str or pathlib.Path
+        The ledger CSV (columns :data:`bonkl.study.ledger.COLUMNS`).
+    tables : Mapping
+        ``{name: path}`` of the ``figures/`` tables the templates read.
+    fragments : Mapping
+        ``{stage: path}`` of the stages' findings fragments (``FINDINGS``).
+    config : Mapping
+        The config sections the pages describe.
     """
 
     def __init__(self, ledger, tables: Mapping, fragments: Mapping, config: Mapping):
@@ -262,6 +267,7 @@ class Pages:
         return [row for row in self.rows.values() if row["paper"] == paper]
 
     def globals(self) -> dict:
+        """The names the templates see (module doc)."""
         return {"claim": self.claim, "table": self.table, "column": self.column,
                 "fragment": self.fragment, "kind": kind, "verdict": verdict, "case": case,
                 "number": number, "count": count, "percent": percent, "inline": inline,
