@@ -10,7 +10,7 @@ def main(sm, log):
     context = pages.Pages(
         sm.input.ledger, dict(zip(sm.params.tables, sm.input.tables, strict=True)),
         dict(zip(sm.params.stages, sm.input.findings, strict=True)), sm.params.config)
-    rendered = pages.render(sm.params.templates, context)
+    rendered = pages.render(Path(sm.input.templates[0]).parent, context)
     for name in pages.PAGES:
         if name != "findings":
             Path(sm.output[name]).parent.mkdir(parents=True, exist_ok=True)

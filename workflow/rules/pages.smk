@@ -48,7 +48,6 @@ rule pages:
     params:
         tables=list(PAGE_TABLES),
         stages=list(FINDINGS),
-        templates=PAGE_TEMPLATES,
         splice_readme=PUBLISHED,
         config={
             section: order_free(config[section]) for section in pages.CONFIG_SECTIONS
