@@ -83,7 +83,8 @@ def mode_switch(data: pd.DataFrame):
 
 def three_actions(data: pd.DataFrame):
     """Figs. 3-4: target probabilities of three actions per method and parameter (log scale,
-    floored a decade below the smallest positive target, so e.g. 3.7e-44 shows)."""
+    floored a decade below the smallest positive target; a target below the floor, which a
+    double rounds to 0, is marked by :func:`mark_below_floor`)."""
     data = data.assign(series=[f"{m}, β={v:g}" if m in ("reverse", "forward")
                                else (f"best-of-{int(v)}" if m == "best-of-n" else m)
                                for m, v in zip(data["method"], data["parameter"], strict=True)])
@@ -93,6 +94,7 @@ def three_actions(data: pd.DataFrame):
         floor = 10.0 ** (np.floor(np.log10(part.loc[part["target"] > 0, "target"].min())) - 1)
         shown = part.assign(drawn=part["target"].clip(lower=floor))
         sns.barplot(shown, x="series", y="drawn", hue="action", ax=ax, palette="colorblind")
+        mark_below_floor(ax, shown, floor)
         rewards = ", ".join(f"{r:g}" for r in part.groupby("action")["reward"].first())
         refs = ", ".join(f"{p:.3g}" for p in part.groupby("action")["prob_ref"].first())
         ax.set(yscale="log", ylim=(floor, 2.0), xlabel="",
@@ -101,6 +103,21 @@ def three_actions(data: pd.DataFrame):
         ax.tick_params(axis="x", labelrotation=30, labelsize="x-small")
         ax.legend(title="action", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig, data
+
+
+def mark_below_floor(ax, shown: pd.DataFrame, floor: float) -> None:
+    """A downward triangle on every bar whose target is below the floor (a double could not
+    hold it, so it reads 0): such a bar is empty, and the mark says it is not zero."""
+    series = list(dict.fromkeys(shown["series"]))
+    actions = sorted(shown["action"].unique())
+    below = shown.set_index(["series", "action"])["target"] < floor
+    label = "below the floor (not zero)"
+    for action, bars in zip(actions, ax.containers, strict=False):
+        for name, bar in zip(series, bars, strict=False):
+            if below.get((name, action), False):
+                ax.scatter(bar.get_x() + bar.get_width() / 2, floor * 1.8, marker="v", s=14,
+                           color="black", zorder=3, label=label)
+                label = None
 
 
 MARA_STYLES = {"vanilla": dict(lw=1.2, ls="-"), "algorithm_2": dict(lw=3.2, ls="-", alpha=0.45),
