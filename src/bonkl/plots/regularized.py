@@ -73,9 +73,11 @@ def mode_switch(data: pd.DataFrame):
             ax.axvline(curve["crossover_predicted"].iloc[0], color=color, lw=0.8, ls=":")
     axes[1].axhline(0.0, color="black", lw=0.6)
     axes[1].set(xscale="log", xlabel=BETA_LABEL,
-                ylabel="log G(y₁)/G(y₂) [nats]", title="mode ratio; dotted: predicted switch")
+                ylabel="log G(y₁)/G(y₂) [nats]",
+                title="pointwise ratio; dotted: G(y₁) = G(y₂)")
     axes[1].set_yscale("symlog", linthresh=1.0)
-    axes[2].set(xscale="log", xlabel=BETA_LABEL, ylabel="target mass", title="mass per mode")
+    axes[2].set(xscale="log", xlabel=BETA_LABEL, ylabel="target mass",
+                title="mass per side; dotted: pointwise switch")
     for ax in axes[1:]:
         ax.legend(fontsize="xx-small")
     return fig, pd.DataFrame(rows)
