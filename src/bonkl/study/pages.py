@@ -78,6 +78,8 @@ class Missing:
         return False
 
     def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
         return self
 
     def __str__(self):
