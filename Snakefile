@@ -27,6 +27,7 @@ include: "workflow/rules/policy_gradient.smk"
 include: "workflow/rules/samples.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/pages.smk"
 
 
 rule all:

@@ -301,17 +301,66 @@ def test_augment_lambda_is_stationary_at_the_flat_target():
         mara.augment_lambda(r, np.log(p), np.log(p[:3]), beta, 1.0)
 
 
+def _flat_slope(p, r, good, beta, level):
+    """``b(a)``: the one slope for which the good-set rewards ``R̄(y) = a − b p(y)`` (bad
+    outcomes keep ``R``) give a forward target flat on the good set, with ``Λ = a``.
+
+    Flat means ``β p(y)/(Λ − R̄(y)) = c`` on the good set, i.e. ``R̄(y) = Λ − (β/c) p(y)``:
+    every flat augmentation is affine in ``p`` with intercept ``a = Λ`` and slope
+    ``b = β/c``; the mass adds to 1 exactly when ``|G| c = 1 − f_bad(a)``, ``f_bad(a) = Σ_bad
+    β p/(a − R)``. So the flat augmentations of a reference are the one-parameter family
+    ``{(a, b(a))}``, ``b(a) = β |G| / (1 − f_bad(a))``, for ``a`` above the bad rewards with
+    ``f_bad(a) < 1``; returns NaN where ``f_bad(a) >= 1``."""
+    bad = ~good
+    f_bad = np.sum(beta * p[bad] / (level[:, None] - r[bad]), axis=1)
+    return np.where(f_bad < 1, beta * good.sum() / np.where(f_bad < 1, 1 - f_bad, 1.0), np.nan)
+
+
 def test_flat_forward_augmentation_needs_lambda():
-    """Two references with the same good outcomes and different bad rewards: the flat forward
-    augmentations differ on the good outcomes, so no augmentation of (R, p) on the good set
-    alone is flat in both (module doc)."""
+    """No augmentation computed from the good outcomes' ``(R, p)`` alone makes every forward
+    target flat (module doc): two references with the same good outcomes (same p, same R)
+    and different bad rewards have *disjoint* sets of flat good-set augmentations.
+
+    The flat augmentations of a reference are ``R̄ = a − b(a) p`` on the good set
+    (:func:`_flat_slope`): checked here to be flat with ``Λ = a`` at every ``a`` of a grid,
+    with ``algorithm_1_lambda``'s one of them (``a = Λ₂``). An augmentation that sees only
+    the good outcomes gives both references the same ``R̄``, hence the same ``(a, b)``
+    (two good outcomes of different p fix an affine map); it can be flat on both only if
+    ``b₁(a) = b₂(a)``, i.e. ``f_bad,1(a) = f_bad,2(a)``. With bad rewards 0 and −5 on the
+    same bad mass, ``f_bad,1(a) − f_bad,2(a) = β p_bad (1/a − 1/(a + 5)) > 0`` for every
+    ``a > 0``: the families never meet. The last part shows why the argument compares
+    families, not one member each: two references whose bad parts differ in mass and reward
+    do share a flat augmentation (the audit's counterexample to the former argument)."""
     p = np.array([0.4, 0.3, 0.2, 0.1])
     good = np.array([False, True, True, True])
     beta = 0.5
-    augmented = []
+    levels = 1.0 + np.geomspace(1e-6, 1e3, 400)  # a above every reward
+    slopes = {}
     for bad_reward in (0.0, -5.0):
         r = np.where(good, 1.0, bad_reward)
-        target, lam = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
-        np.testing.assert_allclose(target[good], target[1], rtol=1e-13)
-        augmented.append(lam - p[good] / p[1] * (lam - 1.0))
-    assert augmented[0][2] - augmented[1][2] > 1e-2
+        slope = _flat_slope(p, r, good, beta, levels)
+        slopes[bad_reward] = slope
+        for a, b in zip(levels[::40], slope[::40], strict=True):
+            augmented = np.where(good, a - b * p, r)
+            target, lam = tilt.forward_kl_target(p, augmented, beta)
+            np.testing.assert_allclose(target[good], target[good][0], rtol=1e-9)
+            assert lam == pytest.approx(a, rel=1e-9)
+        target, lam2 = mara.forward_target(p, r, beta, 1.0, "algorithm_1_lambda")
+        augmented = lam2 - p[good] / p[1] * (lam2 - 1.0)  # its flat good-set rewards
+        b = _flat_slope(p, r, good, beta, np.array([lam2]))[0]
+        np.testing.assert_allclose(augmented, lam2 - b * p[good], rtol=1e-12)
+    assert np.all(np.isfinite(slopes[0.0])) and np.all(np.isfinite(slopes[-5.0]))
+    assert np.all(slopes[0.0] > slopes[-5.0])  # disjoint families on the whole grid
+    # two references that share a flat augmentation: bad mass 0.4 at reward 0, against
+    # 0.2 at 0.5 and 0.2 at −5; f_bad,1 = f_bad,2 at a = 10/9 (0.2/(a − ½) + 0.2/(a + 5) =
+    # 0.4/a), so one augmentation R̄ = a − b p is flat on both
+    shared = 10.0 / 9.0
+    first = (np.array([0.4, 0.3, 0.2, 0.1]), np.array([0.0, 1.0, 1.0, 1.0]))
+    second = (np.array([0.2, 0.2, 0.3, 0.2, 0.1]), np.array([0.5, -5.0, 1.0, 1.0, 1.0]))
+    b = [_flat_slope(q, r, r >= 1, beta, np.array([shared]))[0] for q, r in (first, second)]
+    assert b[0] == pytest.approx(b[1], rel=1e-12)
+    for q, r in (first, second):
+        augmented = np.where(r >= 1, shared - b[0] * q, r)
+        target, lam = tilt.forward_kl_target(q, augmented, beta)
+        np.testing.assert_allclose(target[r >= 1], target[r >= 1][0], rtol=1e-9)
+        assert lam == pytest.approx(shared, rel=1e-9)

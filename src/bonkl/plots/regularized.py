@@ -73,9 +73,11 @@ def mode_switch(data: pd.DataFrame):
             ax.axvline(curve["crossover_predicted"].iloc[0], color=color, lw=0.8, ls=":")
     axes[1].axhline(0.0, color="black", lw=0.6)
     axes[1].set(xscale="log", xlabel=BETA_LABEL,
-                ylabel="log G(y₁)/G(y₂) [nats]", title="mode ratio; dotted: predicted switch")
+                ylabel="log G(y₁)/G(y₂) [nats]",
+                title="pointwise ratio; dotted: G(y₁) = G(y₂)")
     axes[1].set_yscale("symlog", linthresh=1.0)
-    axes[2].set(xscale="log", xlabel=BETA_LABEL, ylabel="target mass", title="mass per mode")
+    axes[2].set(xscale="log", xlabel=BETA_LABEL, ylabel="target mass",
+                title="mass per side; dotted: pointwise switch")
     for ax in axes[1:]:
         ax.legend(fontsize="xx-small")
     return fig, pd.DataFrame(rows)
@@ -83,7 +85,8 @@ def mode_switch(data: pd.DataFrame):
 
 def three_actions(data: pd.DataFrame):
     """Figs. 3-4: target probabilities of three actions per method and parameter (log scale,
-    floored a decade below the smallest positive target, so e.g. 3.7e-44 shows)."""
+    floored a decade below the smallest positive target; a target below the floor, which a
+    double rounds to 0, is marked by :func:`mark_below_floor`)."""
     data = data.assign(series=[f"{m}, β={v:g}" if m in ("reverse", "forward")
                                else (f"best-of-{int(v)}" if m == "best-of-n" else m)
                                for m, v in zip(data["method"], data["parameter"], strict=True)])
@@ -93,6 +96,7 @@ def three_actions(data: pd.DataFrame):
         floor = 10.0 ** (np.floor(np.log10(part.loc[part["target"] > 0, "target"].min())) - 1)
         shown = part.assign(drawn=part["target"].clip(lower=floor))
         sns.barplot(shown, x="series", y="drawn", hue="action", ax=ax, palette="colorblind")
+        mark_below_floor(ax, shown, floor)
         rewards = ", ".join(f"{r:g}" for r in part.groupby("action")["reward"].first())
         refs = ", ".join(f"{p:.3g}" for p in part.groupby("action")["prob_ref"].first())
         ax.set(yscale="log", ylim=(floor, 2.0), xlabel="",
@@ -101,6 +105,21 @@ def three_actions(data: pd.DataFrame):
         ax.tick_params(axis="x", labelrotation=30, labelsize="x-small")
         ax.legend(title="action", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig, data
+
+
+def mark_below_floor(ax, shown: pd.DataFrame, floor: float) -> None:
+    """A downward triangle on every bar whose target is below the floor (a double could not
+    hold it, so it reads 0): such a bar is empty, and the mark says it is not zero."""
+    series = list(dict.fromkeys(shown["series"]))
+    actions = sorted(shown["action"].unique())
+    below = shown.set_index(["series", "action"])["target"] < floor
+    label = "below the floor (not zero)"
+    for action, bars in zip(actions, ax.containers, strict=False):
+        for name, bar in zip(series, bars, strict=False):
+            if below.get((name, action), False):
+                ax.scatter(bar.get_x() + bar.get_width() / 2, floor * 1.8, marker="v", s=14,
+                           color="black", zorder=3, label=label)
+                label = None
 
 
 MARA_STYLES = {"vanilla": dict(lw=1.2, ls="-"), "algorithm_2": dict(lw=3.2, ls="-", alpha=0.45),
@@ -176,6 +195,10 @@ def cross_paper(data: pd.DataFrame):
         share_ax.plot(edge, edge, color="black", lw=0.6, ls=":", label="reference proportions")
         share_ax.axhline(1.0 / last["outcome"].nunique(), color="grey", lw=0.6, ls="--",
                          label="flat over good modes")
+        if last["ref_share"].nunique() == 1:  # equal good modes: every point coincides
+            share_ax.text(0.03, 0.04, f"all {last['outcome'].nunique()} good modes have equal "
+                          "reference mass:\nevery mode of every method is at one point",
+                          transform=share_ax.transAxes, fontsize="xx-small", va="bottom")
         share_ax.set(xscale="log", yscale="log", xlabel="reference share p(y)/p(C*)",
                      ylabel="share of mass on C*", title=f"{name}: shares at n={largest_n:g}")
         for axis in (share_ax.xaxis, share_ax.yaxis):  # few, short labels: they overlapped

@@ -49,13 +49,34 @@ def read_labelled(paths, labels, column: str) -> pd.DataFrame:
                       for path, label in zip(paths, labels, strict=True)], ignore_index=True)
 
 
+def markdown_cell(value):
+    """``value`` safe inside a Markdown table cell: ``|`` escaped as ``\\|`` (which
+    GitHub and markdown-it-py read as a literal bar) and line breaks as spaces; non-strings
+    are returned unchanged, so numbers keep their formatting."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """``df`` as a GitHub Markdown table (floats to 6 significant digits), every text cell
+    and header escaped by :func:`markdown_cell`, so a ``|`` in a statement cannot shift the
+    cells."""
+    escaped = df.rename(columns=markdown_cell)
+    for column in escaped.columns:
+        if not pd.api.types.is_numeric_dtype(escaped[column]):
+            escaped[column] = escaped[column].map(markdown_cell)
+    return escaped.to_markdown(index=False, floatfmt=".6g")
+
+
 def write_markdown(df: pd.DataFrame, path: str | Path, title: str = "", note: str = "") -> None:
-    """Write ``df`` as a GitHub Markdown table with an optional title and note."""
+    """Write ``df`` as a GitHub Markdown table (:func:`markdown_table`) with an optional
+    title and note."""
     check_finite(df, str(path))
     parts = [f"# {title}\n"] if title else []
     if note:
         parts.append(note.strip() + "\n")
-    parts.append(df.to_markdown(index=False, floatfmt=".6g") + "\n")
+    parts.append(markdown_table(df) + "\n")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(parts), encoding="utf-8")
 
