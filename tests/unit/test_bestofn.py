@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import mp_reference
+import mpmath as mp
 import numpy as np
 import pytest
 from scipy import stats
@@ -215,6 +217,31 @@ def test_kl_estimator_n1_is_zero(eps):
 def test_kl_estimator_eps1_is_zero(n):
     """D̂_n(1) = 0: a single atom carries all the mass."""
     assert bestofn.kl_estimator(1.0, n) == 0.0
+
+
+@pytest.mark.parametrize("n", [1 + 1e-12, 1 + 1e-9, 1 + 1e-6, 1.001, 1.3, 2.0, 64.0, 1e9])
+@pytest.mark.parametrize("eps", [1e-300, 1e-40, 1e-9, 1e-3, 0.2, 0.5, 0.9, 1 - 1e-9])
+def test_kl_estimator_near_n1_against_mpmath(eps, n):
+    """Near n = 1 the estimator's two parts cancel to O((n-1)²) in the paper's form; the
+    library's sum of two non-negative terms keeps its relative precision there (mpmath at 80
+    digits), and is never negative."""
+    got = bestofn.kl_estimator(eps, n)
+    with mp.workdps(80):
+        want = float(mp_reference.estimator(mp.mpf(eps), mp.mpf(n)))
+    assert got >= 0.0
+    assert got == pytest.approx(want, rel=1e-12, abs=0.0)
+
+
+def test_expected_estimator_is_zero_at_n1_and_never_negative():
+    """E_π[D̂_1] = 0 exactly for references with ties, a dominant outcome and tiny masses;
+    D̂_n >= 0 at every n, real n included (paper A: 0 <= D̂_n(ε))."""
+    references = [([0.5, 0.3, 0.2], [1.0, 1.0, 0.0]), ([1 - 2e-12, 1e-12, 1e-12], [0, 1, 1]),
+                  ([1e-300, 1 - 1e-300], [1.0, 0.0]), ([0.25] * 4, [3.0] * 4)]
+    n = np.array([1.0, 1 + 1e-10, 1.5, 2.0, 10.0, 1e6])
+    for p, r in references:
+        values = bestofn.expected_kl_estimator(p, r, n)
+        assert values[0] == 0.0
+        assert np.all(values >= 0.0)
 
 
 def test_kl_estimator_tiny_eps_is_formula():
