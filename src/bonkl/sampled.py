@@ -121,8 +121,9 @@ def _check(samples: pd.DataFrame) -> None:
         if np.any(bad):
             row = int(np.flatnonzero(bad)[0])
             want = "finite" if column == "reward" else "<= 0 (a log-probability)"
-            raise ValueError(f"samples: row {row} (prompt {str(samples['prompt'].iloc[row])[:60]!r}):"
-                             f" {column} = {values[row]!r}, expected {want}")
+            prompt = str(samples["prompt"].iloc[row])[:60]
+            raise ValueError(f"samples: row {row} (prompt {prompt!r}): {column} = "
+                             f"{values[row]!r}, expected {want}")
     count = samples["count"].to_numpy()
     if np.any(count < 1) or not np.all(np.equal(np.mod(count, 1), 0)):
         row = int(np.flatnonzero((count < 1) | (np.mod(count, 1) != 0))[0])
@@ -271,7 +272,8 @@ def _law_kernels(prompt: np.ndarray, continuous: np.ndarray, log_atom: np.ndarra
             cont_win = n / (n + 1.0) * (np.exp((n + 1.0) * log_a1) - np.exp((n + 1.0) * log_a0))
         kl[:, j] = np.bincount(prompt, weights=atom_kl + cont_kl, minlength=prompts)
         win[:, j] = np.bincount(prompt, weights=atom_win + cont_win, minlength=prompts)
-    return np.clip(kl, 0.0, bestofn.kl_formula(n_values)), np.clip(win, 0.5, n_values / (n_values + 1))
+    return (np.clip(kl, 0.0, bestofn.kl_formula(n_values)),
+            np.clip(win, 0.5, n_values / (n_values + 1)))
 
 
 def law_kl_and_win_rate(continuous, atom, n) -> tuple[np.ndarray, np.ndarray]:
@@ -441,14 +443,14 @@ def _sampled_values(rows: _Prompts, n_values: np.ndarray, estimator: str, level:
 def _exact_values(samples: pd.DataFrame, names: np.ndarray, n_values: np.ndarray) -> dict:
     """The exact KL and win rate of each named prompt whose distinct completions are its whole
     support (masses renormalised to sum to 1), by :func:`bonkl.bestofn.kl_of_groups`."""
-    kl, win = [], []
+    values = {}
     for name, rows in samples[samples["prompt"].isin(names)].groupby("prompt", sort=False):
         logprob = rows["logprob"].to_numpy(float)
         p = np.exp(logprob - special.logsumexp(logprob))
         groups = reward_groups(p / p.sum(), rows["reward"].to_numpy(float))
-        kl.append(bestofn.kl_of_groups(groups, n_values))
-        win.append(bestofn.win_rate_of_groups(groups, n_values))
-    return dict(zip(names, zip(kl, win, strict=True), strict=True)) if kl else {}
+        values[name] = (bestofn.kl_of_groups(groups, n_values),
+                        bestofn.win_rate_of_groups(groups, n_values))
+    return values
 
 
 def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: float = 0.95,
