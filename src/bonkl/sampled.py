@@ -92,6 +92,7 @@ COLUMNS = ["prompt", "n", "candidates", "distinct", "log_seen_mass", "kl", "kl_l
 NOTE_NONE = "-"  # never an empty cell, which CSV readers take for a missing value
 NOTE_SINGLE = "single candidate: the interval is the always-true range"
 NOTE_U_UNDEFINED = "n >= candidates: the u-statistic needs n < N (use plug-in)"
+_LOG_TINY = -700.0  # log ε below which D̂_n(ε) equals log n - (n-1)/n in doubles
 _CHUNK_ROWS = 2**20  # candidate rows per vectorised pass (bounds the work arrays' memory)
 
 
@@ -207,13 +208,14 @@ def _estimated_law(rows: _Prompts, count: np.ndarray) -> _Law:
     prompt = rows.group_prompt - rows.group_prompt[0]
     total_by_prompt = np.bincount(prompt, weights=group_count)
     total = total_by_prompt[prompt]
-    frequency = group_count / total
+    with np.errstate(invalid="ignore"):  # a prompt left without candidates: no mass
+        frequency = np.where(total > 0, group_count / np.maximum(total, 1), 0.0)
     with np.errstate(divide="ignore"):
         log_atom = np.where(distinct > 1, np.maximum(log_seen, np.log(frequency)), log_seen)
     atom = np.exp(log_atom)
     atoms = np.bincount(prompt, weights=atom)
     over = atoms > 1.0  # the atoms' estimates exceed the mass: rescale them, nothing continuous
-    log_atom = log_atom - np.where(over, np.log(atoms), 0.0)[prompt]
+    log_atom = log_atom - np.log(np.where(over, atoms, 1.0))[prompt]
     rest = np.clip(1.0 - atoms, 0.0, None)
     rest[rest < 1e-14] = 0.0  # the frequencies' rounding
     excess = np.clip(frequency - np.exp(log_atom), 0.0, None)
@@ -351,7 +353,10 @@ def _u_statistic(law: _Law, n_values: np.ndarray, prompts: int) -> tuple[np.ndar
     kl = np.full((prompts, n_values.size), np.nan)
     win = np.full((prompts, n_values.size), np.nan)
     top = law.below + law.count
-    log_rest = log1mexp(np.minimum(law.log_atom, 0.0))
+    # D̂_n(ε) = φ(n) - O(n ε log 1/ε): below e^-700 it is φ(n) in doubles, where its closed
+    # form would divide by an ε that underflows
+    log_eps = np.clip(law.log_atom, _LOG_TINY, 0.0)
+    log_rest = log1mexp(log_eps)
     totals = np.bincount(law.prompt, weights=law.count, minlength=prompts)
     for j, n in enumerate(n_values):
         defined = totals > n
@@ -362,7 +367,7 @@ def _u_statistic(law: _Law, n_values: np.ndarray, prompts: int) -> tuple[np.ndar
             log_w = np.where(live, log_top + log1mexp(np.minimum(log_low - log_top, 0.0))
                              - _log_binom(law.total, n), -np.inf)
             w = np.exp(log_w)
-            d = np.where(w > 0, bestofn._estimator(law.log_atom, log_rest, np.float64(n)), 0.0)
+            d = np.where(w > 0, bestofn._estimator(log_eps, log_rest, np.float64(n)), 0.0)
             e_in = np.where(w > 0, n * law.count / top / -np.expm1(log_low - log_top), 0.0)
             win_kernel = (law.below - (n - e_in) + 0.5 * (law.count - e_in)) / (law.total - n)
             k = np.bincount(law.prompt, weights=w * d, minlength=prompts)
