@@ -31,8 +31,8 @@ A diffuse completion (``p(y) = e^{-45}``) is thus continuous mass ``≈ 1/N``; a
 is an atom of its exact mass; a 0/1 verifier's two groups are atoms of their frequencies.
 
 Intervals: a delete-a-block jackknife over candidates (``JACKKNIFE_BLOCKS`` blocks, each
-candidate put in a block at random by a generator seeded from a SHA-256 of the prompt, so a
-prompt's interval does not depend on the other prompts or on the run), with a Student ``t``
+candidate put in a block at random by a counter-based hash seeded from a SHA-256 of the prompt,
+so a prompt's interval does not depend on the other prompts or on the run), with a Student ``t``
 quantile on ``blocks - 1`` degrees of freedom, clipped to the always-true ranges
 ``0 <= KL <= log n - (n-1)/n`` and ``1/2 <= W_n <= n/(n+1)`` (paper A, Thms 3.1 and 5.3).
 The ground-truth stage (``estimators``) measures their coverage.
@@ -93,7 +93,9 @@ NOTE_NONE = "-"  # never an empty cell, which CSV readers take for a missing val
 NOTE_SINGLE = "single candidate: the interval is the always-true range"
 NOTE_U_UNDEFINED = "n >= candidates: the u-statistic needs n < N (use plug-in)"
 _LOG_TINY = -700.0  # log ε below which D̂_n(ε) equals log n - (n-1)/n in doubles
-_CHUNK_ROWS = 2**20  # candidate rows per vectorised pass (bounds the work arrays' memory)
+_CHUNK_ROWS = 2**16  # candidate rows per vectorised pass (bounds the work arrays' memory)
+_CHUNK_PROMPTS = 256  # prompts per pass (bounds the rounding of the running sums)
+_HASHED_COUNT = 64  # completions drawn more often are split among blocks by a multinomial
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,23 @@ def _check(samples: pd.DataFrame) -> None:
 
 
 def _prompts(samples: pd.DataFrame) -> _Prompts:
+    """The rows grouped by prompt (a stable sort by prompt: the file's order within each), not
+    yet by reward (:func:`_by_reward` sorts each chunk); no groups yet."""
     _check(samples)
     codes, names = pd.factorize(samples["prompt"], sort=False)
-    reward = samples["reward"].to_numpy(float)
+    order = np.argsort(codes, kind="stable")  # linear when the prompts are already contiguous
+    empty = np.empty(0, dtype=np.int64)
+    return _Prompts(np.asarray(names, dtype=object), codes[order],
+                    samples["logprob"].to_numpy(float)[order],
+                    samples["reward"].to_numpy(float)[order],
+                    samples["count"].to_numpy(np.int64)[order], empty, empty, empty)
+
+
+def _by_reward(rows: _Prompts, r0: int, r1: int, p0: int, p1: int) -> _Prompts:
+    """The rows ``r0:r1`` (the whole prompts ``p0:p1``) sorted by (prompt, reward), ties in
+    the file's order, with their tie groups; prompt indices local to the chunk."""
+    codes = rows.row_prompt[r0:r1] - p0
+    reward = rows.reward[r0:r1]
     order = np.lexsort((reward, codes))
     codes, reward = codes[order], reward[order]
     new_prompt = np.r_[True, codes[1:] != codes[:-1]]
@@ -143,10 +159,8 @@ def _prompts(samples: pd.DataFrame) -> _Prompts:
     group_prompt = codes[group_start]
     prompt_group_start = np.r_[np.flatnonzero(np.r_[True, group_prompt[1:] != group_prompt[:-1]]),
                                group_start.size]
-    return _Prompts(np.asarray(names, dtype=object), codes,
-                    samples["logprob"].to_numpy(float)[order], reward,
-                    samples["count"].to_numpy(np.int64)[order], group_start, group_prompt,
-                    prompt_group_start)
+    return _Prompts(rows.names[p0:p1], codes, rows.logprob[r0:r1][order], reward,
+                    rows.count[r0:r1][order], group_start, group_prompt, prompt_group_start)
 
 
 def log_seen_mass(samples: pd.DataFrame) -> pd.Series:
@@ -173,10 +187,15 @@ def log_seen_mass(samples: pd.DataFrame) -> pd.Series:
 
 def _segment_cumsum(values: np.ndarray, segment: np.ndarray, reverse: bool = False) -> np.ndarray:
     """Inclusive cumulative sums of ``values`` within each run of equal ``segment`` labels
-    (summed from the end of each run when ``reverse``), each run summed on its own."""
-    series = pd.Series(values[::-1] if reverse else values)
-    out = series.groupby(segment[::-1] if reverse else segment, sort=False).cumsum().to_numpy()
-    return out[::-1] if reverse else out
+    (summed from the end of each run when ``reverse``). One running sum minus its value at each
+    run's start: the rounding error is ``eps`` times the running total, at most
+    ``_CHUNK_PROMPTS`` (each prompt's masses sum to 1)."""
+    if reverse:
+        return _segment_cumsum(values[::-1], segment[::-1])[::-1]
+    total = np.cumsum(values)
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    before = total[starts] - values[starts]
+    return total - np.repeat(before, np.diff(np.r_[starts, values.size]))
 
 
 @dataclass(frozen=True)
@@ -386,20 +405,43 @@ def _estimate(rows: _Prompts, count: np.ndarray, n_values: np.ndarray, estimator
     return _u_statistic(law, n_values, prompts)
 
 
-def _prompt_seed(prompt: str) -> np.random.SeedSequence:
-    digest = hashlib.sha256(str(prompt).encode("utf-8")).digest()
-    return np.random.SeedSequence(np.frombuffer(digest, dtype="<u4").tolist())
+def _prompt_key(prompt) -> np.uint64:
+    """A 64-bit key of the prompt's text (SHA-256), the seed of its blocks."""
+    return np.frombuffer(hashlib.sha256(str(prompt).encode("utf-8")).digest()[:8], "<u8")[0]
 
 
-def _blocks(rows: _Prompts, first: int, last: int) -> np.ndarray:
-    """``(rows, JACKKNIFE_BLOCKS)`` counts: each candidate of the rows ``first:last`` (whole
-    prompts) put in a block uniformly at random, by its prompt's own generator."""
-    split = np.zeros((last - first, JACKKNIFE_BLOCKS), dtype=np.int64)
-    bounds = np.flatnonzero(np.r_[True, np.diff(rows.row_prompt[first:last]) != 0, True])
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        rng = np.random.default_rng(_prompt_seed(rows.names[rows.row_prompt[first + lo]]))
-        counts = rows.count[first + lo:first + hi]
-        split[lo:hi] = rng.multinomial(counts, np.full(JACKKNIFE_BLOCKS, 1 / JACKKNIFE_BLOCKS))
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 (wrapping): a counter-based stream of random words."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _blocks(chunk: _Prompts) -> np.ndarray:
+    """``(rows, JACKKNIFE_BLOCKS)`` counts: every candidate of the chunk put in a block
+    uniformly at random, from a counter-based hash of its prompt's key and its position among
+    the prompt's candidates (so a prompt's blocks depend on its own rows only). A completion
+    drawn more than ``_HASHED_COUNT`` times is split by a multinomial draw from a generator
+    seeded by the same hash."""
+    blocks = JACKKNIFE_BLOCKS
+    keys = np.array([_prompt_key(name) for name in chunk.names], dtype=np.uint64)
+    many = chunk.count > _HASHED_COUNT
+    units = np.where(many, 1, chunk.count)
+    row_of_unit = np.repeat(np.arange(units.size), units)
+    first_unit = _segment_cumsum(units, chunk.row_prompt) - units  # within the prompt
+    position = np.repeat(first_unit, units) + (np.arange(row_of_unit.size)
+                                               - np.repeat(np.cumsum(units) - units, units))
+    with np.errstate(over="ignore"):
+        word = _mix(keys[chunk.row_prompt[row_of_unit]] + _mix(position.astype(np.uint64)
+                                                              + np.uint64(1)))
+    block = ((word >> np.uint64(32)) * np.uint64(blocks)) >> np.uint64(32)
+    split = np.bincount(row_of_unit * blocks + block.astype(np.int64),
+                        minlength=units.size * blocks).reshape(units.size, blocks)
+    for row in np.flatnonzero(many):
+        seed = int(word[np.searchsorted(row_of_unit, row)])
+        split[row] = np.random.default_rng(seed).multinomial(chunk.count[row],
+                                                             np.full(blocks, 1 / blocks))
     return split
 
 
@@ -413,29 +455,36 @@ def _sampled_values(rows: _Prompts, n_values: np.ndarray, estimator: str, level:
                        rows.row_prompt.size]
     cuts = [0]
     for k in range(1, prompts + 1):
-        if row_bounds[k] - row_bounds[cuts[-1]] >= _CHUNK_ROWS or k == prompts:
+        if (row_bounds[k] - row_bounds[cuts[-1]] >= _CHUNK_ROWS
+                or k - cuts[-1] >= _CHUNK_PROMPTS or k == prompts):
             cuts.append(k)
     t = stats.t.ppf(0.5 + level / 2, JACKKNIFE_BLOCKS - 1)
     upper = {"kl": bestofn.kl_formula(n_values), "win_rate": n_values / (n_values + 1)}
     lower = {"kl": 0.0, "win_rate": 0.5}
     for p0, p1 in zip(cuts[:-1], cuts[1:], strict=True):
-        r0, r1 = row_bounds[p0], row_bounds[p1]
-        g0, g1 = rows.prompt_group_start[p0], rows.prompt_group_start[p1]
-        chunk = _Prompts(rows.names[p0:p1], rows.row_prompt[r0:r1], rows.logprob[r0:r1],
-                         rows.reward[r0:r1], rows.count[r0:r1], rows.group_start[g0:g1] - r0,
-                         rows.group_prompt[g0:g1], rows.prompt_group_start[p0:p1 + 1] - g0)
+        chunk = _by_reward(rows, row_bounds[p0], row_bounds[p1], p0, p1)
         size = p1 - p0
         kl, win = _estimate(chunk, chunk.count, n_values, estimator, size)
-        split = _blocks(rows, r0, r1)
+        split = _blocks(chunk)
         replicates = {"kl": [], "win_rate": []}
         for b in range(JACKKNIFE_BLOCKS):
             k_b, w_b = _estimate(chunk, chunk.count - split[:, b], n_values, estimator, size)
             replicates["kl"].append(k_b)
             replicates["win_rate"].append(w_b)
+        # blocks of unequal sizes m_b: the weighted delete-a-group jackknife (Busing, Meijer
+        # and van der Leeden 1999), h_b = N/m_b, pseudo-values h_b θ - (h_b - 1) θ_(b)
+        sizes = np.add.reduceat(split, np.r_[0, np.flatnonzero(np.diff(chunk.row_prompt)) + 1])
+        total = sizes.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(sizes > 0, total / sizes, np.inf).T[:, :, None]  # (blocks, prompts, 1)
+        used = np.isfinite(h) & (h > 1)
         for key, value in (("kl", kl), ("win_rate", win)):
             reps = np.stack(replicates[key])
-            spread = np.sqrt((JACKKNIFE_BLOCKS - 1) / JACKKNIFE_BLOCKS
-                             * np.sum((reps - reps.mean(axis=0)) ** 2, axis=0))
+            with np.errstate(invalid="ignore"):
+                pseudo = np.where(used, h * value - (h - 1) * reps, 0.0)
+                centre = np.sum(pseudo, axis=0) / np.sum(used, axis=0)
+                spread = np.sqrt(np.sum(np.where(used, (pseudo - centre) ** 2 / (h - 1), 0.0),
+                                        axis=0) / np.sum(used, axis=0))
             out[key][p0:p1] = value
             low, high = value - t * spread, value + t * spread
             failed = ~np.isfinite(spread)  # a replicate undefined: the always-true range
