@@ -95,6 +95,7 @@ NOTE_U_UNDEFINED = "n >= candidates: the u-statistic needs n < N (use plug-in)"
 _LOG_TINY = -700.0  # log ε below which D̂_n(ε) equals log n - (n-1)/n in doubles
 _CHUNK_ROWS = 2**16  # candidate rows per vectorised pass (bounds the work arrays' memory)
 _CHUNK_PROMPTS = 256  # prompts per pass (bounds the rounding of the running sums)
+_NEGLIGIBLE_ATOM = 1e-18  # an atom below this mass is taken as continuous (plug-in)
 _HASHED_COUNT = 64  # completions drawn more often are split among blocks by a multinomial
 
 
@@ -215,23 +216,27 @@ def _estimated_law(rows: _Prompts, count: np.ndarray) -> _Law:
     doc); groups whose count is 0 (a jackknife replicate) get no mass."""
     starts = rows.group_start
     present = count > 0
-    group_count = np.add.reduceat(count, starts)
-    distinct = np.add.reduceat(present.astype(np.int64), starts)
     logprob = np.where(present, rows.logprob, -np.inf)
-    top = np.maximum.reduceat(logprob, starts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shifted = np.exp(logprob - np.repeat(np.where(np.isfinite(top), top, 0.0),
-                                             np.diff(np.r_[starts, logprob.size])))
-        log_seen = top + np.log(np.add.reduceat(shifted, starts))
-    log_seen = np.where(group_count > 0, log_seen, -np.inf)
-    prompt = rows.group_prompt - rows.group_prompt[0]
+    if starts.size == count.size:  # no reward shared by two completions: groups are rows
+        group_count, distinct, log_seen = count, present.astype(np.int64), logprob
+    else:
+        group_count = np.add.reduceat(count, starts)
+        distinct = np.add.reduceat(present.astype(np.int64), starts)
+        top = np.maximum.reduceat(logprob, starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shifted = np.exp(logprob - np.repeat(np.where(np.isfinite(top), top, 0.0),
+                                                 np.diff(np.r_[starts, logprob.size])))
+            log_seen = top + np.log(np.add.reduceat(shifted, starts))
+        log_seen = np.where(group_count > 0, log_seen, -np.inf)
+    prompt = rows.group_prompt
     total_by_prompt = np.bincount(prompt, weights=group_count)
     total = total_by_prompt[prompt]
     with np.errstate(invalid="ignore"):  # a prompt left without candidates: no mass
         frequency = np.where(total > 0, group_count / np.maximum(total, 1), 0.0)
     with np.errstate(divide="ignore"):
         log_atom = np.where(distinct > 1, np.maximum(log_seen, np.log(frequency)), log_seen)
-    atom = np.exp(log_atom)
+    with np.errstate(under="ignore"):
+        atom = np.exp(log_atom)
     atoms = np.bincount(prompt, weights=atom)
     over = atoms > 1.0  # the atoms' estimates exceed the mass: rescale them, nothing continuous
     log_atom = log_atom - np.log(np.where(over, atoms, 1.0))[prompt]
@@ -401,8 +406,28 @@ def _estimate(rows: _Prompts, count: np.ndarray, n_values: np.ndarray, estimator
               prompts: int) -> tuple[np.ndarray, np.ndarray]:
     law = _estimated_law(rows, count)
     if estimator == "plug-in":
-        return _law_kernels(law.prompt, law.continuous, law.log_atom, n_values, prompts)
+        return _law_kernels(*_levels(law), n_values, prompts)
     return _u_statistic(law, n_values, prompts)
+
+
+def _levels(law: _Law) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The estimated laws with every atom below ``_NEGLIGIBLE_ATOM`` taken as continuous mass and
+    runs of continuous mass merged: ``(prompt, continuous, log_atom)`` per level, each level a
+    continuous piece ending at an atom (the last level of a prompt has none). An atom ``a``
+    taken as continuous moves the KL by at most about ``n·a·(log n + log 1/a)``; a diffuse
+    prompt becomes one continuous piece."""
+    keep = law.log_atom > np.log(_NEGLIGIBLE_ATOM)
+    kept_before = _segment_cumsum(keep.astype(np.int64), law.prompt) - keep
+    per_prompt = np.bincount(law.prompt, weights=keep).astype(np.int64) + 1
+    offset = np.cumsum(per_prompt) - per_prompt
+    level = offset[law.prompt] + kept_before
+    size = int(per_prompt.sum())
+    with np.errstate(under="ignore"):
+        loose = law.continuous + np.where(keep, 0.0, np.exp(law.log_atom))
+    continuous = np.bincount(level, weights=loose, minlength=size)
+    log_atom = np.full(size, -np.inf)
+    log_atom[level[keep]] = law.log_atom[keep]
+    return np.repeat(np.arange(per_prompt.size), per_prompt), continuous, log_atom
 
 
 def _prompt_key(prompt) -> np.uint64:
