@@ -655,8 +655,9 @@ def summarize(per_prompt: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     ``mean ± t_{P-1} s/√P``: each prompt's value is its true value plus its estimation error,
     so the spread over prompts carries both, and the interval is conservative for this file's
     own prompts (it also counts the between-prompt spread of the true values). Prompts with a
-    single candidate are left out (``single_candidate_prompts`` says how many); a lone prompt
-    keeps its own interval.
+    single candidate are left out (``single_candidate_prompts`` says how many), and so are
+    rows with no estimate (the u-statistic at ``n >= N``: ``prompts`` counts the rest); a lone
+    prompt keeps its own interval.
 
     .. math::
 
@@ -677,7 +678,7 @@ def summarize(per_prompt: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     [{'n': 2, 'prompts': 2, 'kl_mean': 0.1931}]
     """
     single = per_prompt["candidates"] <= 1
-    kept = per_prompt[~single]
+    kept = per_prompt[~single & per_prompt["kl"].notna()]  # a u-statistic at n >= N: undefined
     dropped = per_prompt.loc[single, "prompt"].nunique()
     rows = []
     for n, group in kept.groupby("n", sort=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 from bonkl.plots.bestofn import N_LABEL
 from bonkl.plots.style import panels
@@ -38,6 +39,8 @@ def accuracy(data: pd.DataFrame):
                 ls="--", label="max(0.05, 5% of KL)")
         ax.set(xscale="log", yscale="log", xlabel=N_LABEL, ylabel="RMSE over prompts (nats)",
                title=model)
+        ax.set_xticks(goal["n"].to_numpy(), [str(v) for v in goal["n"]])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize="xx-small")
     return fig, pd.concat(plotted, ignore_index=True)
 

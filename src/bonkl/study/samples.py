@@ -62,7 +62,8 @@ ESTIMATES_NOTE = (
     "One row per reward, prompt, n and estimator (bonkl.sampled): the estimated KL(best-of-n ‖ "
     "reference) with its 95% interval, the formula log n − (n−1)/n (nats), the estimated win "
     "rate with its interval, the method, whether n <= N/16 (where the estimators are held to "
-    "their accuracy goal), and with a known law the exact KL and win rate from the model.")
+    "their accuracy goal), and with a known law the exact KL and win rate from the model. "
+    "The u-statistic has no row where n >= N (it is undefined there).")
 ESTIMATES_SUMMARY_NOTE = (
     "Per reward, estimator and n, over the file's prompts (bonkl.sampled.summarize): the mean "
     "KL with a t-interval over prompts, the formula, the mean win rate with its interval, KL "
@@ -160,6 +161,7 @@ def estimate(samples: pd.DataFrame, n_grid, estimators, level: float = 0.95,
         table = sampled.analyze(samples, n, estimator=name, level=level)
         tables.append(table.assign(estimator=name))
     table = pd.concat(tables, ignore_index=True)
+    table = table[table["kl"].notna()].reset_index(drop=True)  # a u-statistic at n >= N
     table["trusted"] = table["n"] * TRUSTED_RATIO <= table["candidates"]
     table = table[ESTIMATES]
     if known_law is None:
