@@ -311,3 +311,12 @@ def test_draws_follow_the_law():
     assert np.all(np.abs(freq.to_numpy() - atom) <= 5 * sd + 1e-12)
     assert levels.size > 20
     assert np.all(d["logprob"] < 0)
+
+
+def test_summary_leaves_out_undefined_u_statistics():
+    samples = pd.concat([frame("small", [-40.0, -41.0], [0.0, 1.0]),
+                         frame("large", -40.0 - np.arange(6.0), np.arange(6.0))])
+    table = sampled.analyze(samples, [4], estimator="u-statistic")
+    summary = sampled.summarize(table)
+    assert summary["prompts"].tolist() == [1]
+    assert summary["kl_mean"].iloc[0] == pytest.approx(bestofn.kl_formula(4), rel=1e-12)
