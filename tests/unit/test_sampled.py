@@ -320,3 +320,19 @@ def test_summary_leaves_out_undefined_u_statistics():
     summary = sampled.summarize(table)
     assert summary["prompts"].tolist() == [1]
     assert summary["kl_mean"].iloc[0] == pytest.approx(bestofn.kl_formula(4), rel=1e-12)
+
+
+def test_score_draws_follow_the_continuous_law():
+    """Under a reward-model score the tail is standard normal by hash: the share of tail
+    draws below the heavy answer's score is Φ(score) within 5 binomial sd, one score per
+    completion."""
+    from scipy import stats
+    model = reward_laws.MODELS["heavy-answer-score"]
+    d = model.draw(np.random.default_rng(4), 40000)
+    tail = d["answer"] < 0
+    share = np.mean(d["reward"][tail] < model.answers[0].score)
+    want = stats.norm.cdf(model.answers[0].score)
+    assert abs(share - want) <= 5 * math.sqrt(want * (1 - want) / tail.sum())
+    assert abs(np.mean(~tail) - model.answers[0].mass) <= 5 * math.sqrt(0.24 / 40000)
+    keys = pd.Series(d["reward"][tail]).groupby(d["key"][tail]).nunique()
+    assert (keys == 1).all()
