@@ -49,6 +49,7 @@ from scipy import special, stats
 from bonkl import memoryless
 from bonkl.sampled import law_kl_and_win_rate
 
+#: The rewards a model can give (module doc).
 REWARDS = ("neg-length", "loglik", "score", "linear", "verifier")
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -76,9 +77,10 @@ def _mix(x: np.ndarray) -> np.ndarray:
 class SequenceModel:
     """Heavy answers plus a memoryless tail; see the module doc.
 
-    Attributes: ``name``; ``reward`` (one of :data:`REWARDS`); ``token_p`` (``q``);
-    ``lengths`` and ``length_p`` (the tail's length law); ``answers``; ``token_reward``
-    (integers, for ``linear``); ``threshold`` (for ``verifier``); ``prompt`` (its text).
+    Attributes: ``name``; ``reward`` (one of :data:`~bonkl.reward_laws.REWARDS`);
+    ``token_p`` (``q``); ``lengths`` and ``length_p`` (the tail's length law); ``answers``;
+    ``token_reward`` (integers, for ``linear``); ``threshold`` (for ``verifier``); ``prompt``
+    (its text).
     """
 
     name: str
@@ -259,7 +261,7 @@ def _geometric_lengths(stop: float, hi: int) -> tuple[tuple, tuple]:
 
 _DIVERSE = _zipf(32)
 _LONG = _uniform_lengths(30, 80)
-#: The ground-truth stage's models (name -> model): every situation of the issue.
+#: The ground-truth stage's models by name, every situation of issue 22.
 MODELS = {
     "memoryless-linear": SequenceModel(
         "memoryless-linear", "linear", (0.4, 0.3, 0.2, 0.1), (32,), (1.0,),

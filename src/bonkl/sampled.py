@@ -321,14 +321,15 @@ def law_kl_and_win_rate(continuous, atom, n) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    continuous, atom : array_like
-        Non-negative masses per level, summing together to 1 (within 1e-9).
-    n : array_like
-        Values of ``n >= 1``.
+    continuous, atom
+        Arrays of non-negative masses per level, summing together to 1 (within 1e-9).
+    n
+        Values of ``n >= 1`` (an array or a number).
 
     Returns
     -------
-    (kl, win_rate) : arrays of the shape of ``n``.
+    tuple of numpy.ndarray
+        ``(kl, win_rate)``, each of the shape of ``n``.
 
     References
     ----------
@@ -552,24 +553,25 @@ def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: fl
 
     Parameters
     ----------
-    samples : DataFrame
-        One row per distinct (prompt, completion): ``prompt``, ``completion``, ``logprob``
-        (exact sequence log-prob under the reference, nats, any magnitude), ``reward``
+    samples
+        A DataFrame, one row per distinct (prompt, completion): ``prompt``, ``completion``,
+        ``logprob`` (exact sequence log-prob under the reference, nats, any magnitude), ``reward``
         (finite), ``count`` (candidates that were this completion, >= 1).
-    n : int or sequence of int
-        Values of ``n >= 1``.
-    estimator : str, optional
+    n
+        Values of ``n >= 1``, integers (one or a sequence).
+    estimator
         A key of :data:`ESTIMATORS`; default :data:`DEFAULT_ESTIMATOR`.
-    level : float
+    level
         Interval level, in (0, 1).
-    support : {"auto", "enumerated", "sampled"}
-        ``"auto"`` decides per prompt; ``"enumerated"`` treats every prompt's distinct
-        completions as its whole support (renormalised; ``method = "exact-normalised"`` where
-        they do not sum to 1); ``"sampled"`` estimates every prompt.
+    support
+        One of :data:`SUPPORTS`. ``"auto"`` decides per prompt; ``"enumerated"`` treats every
+        prompt's distinct completions as its whole support (renormalised;
+        ``method = "exact-normalised"`` where they do not sum to 1); ``"sampled"`` estimates
+        every prompt.
 
     Returns
     -------
-    DataFrame
+    pandas.DataFrame
         One row per (prompt, n), prompts in first-seen order, columns :data:`COLUMNS`:
         ``candidates`` (sum of counts), ``distinct`` (completions), ``log_seen_mass``,
         ``kl`` and ``kl_low``/``kl_high``, ``formula`` (``log n - (n-1)/n``), ``win_rate``

@@ -26,6 +26,7 @@ TABLE_NOTE = (
     "reference) and win rate (from the model's reward law), the mean estimate, bias, RMSE "
     "and relative RMSE over the prompts, the 95% intervals' coverage with a Wilson interval, "
     "and the relative error of the mean over the file's prompts (bonkl.sampled; ours).")
+#: Columns of the stage's table, one row per (model, estimator, N, n).
 COLUMNS = ["model", "estimator", "candidates", "n", "prompts", "exact_kl", "formula",
            "mean_kl", "bias", "rmse", "relative_rmse", "abs_error_q95", "coverage",
            "coverage_low", "coverage_high", "mean_relative_error", "exact_win_rate",
@@ -53,8 +54,8 @@ def _wilson(covered: int, total: int, level: float) -> tuple[float, float]:
 
 
 def evaluate(model_name: str, estimators, runs, n_grid, level: float, seed: int) -> pd.DataFrame:
-    """Rows :data:`COLUMNS` for one model: every run ``{candidates, prompts}``, estimator and
-    ``n < candidates`` of ``n_grid``."""
+    """Rows :data:`~bonkl.study.estimators.COLUMNS` for one model: every run ``{candidates,
+    prompts}``, estimator and ``n < candidates`` of ``n_grid``."""
     model = reward_laws.MODELS[model_name]
     rows = []
     for run in runs:

@@ -48,10 +48,10 @@ SINGLE = "single outcome: best-of-n is the reference, KL 0"
 TIED = "all rewards tie: best-of-n is the reference, KL 0"
 
 
-#: Known-law prompt sets a drawn file can name (``samples.known_law``): name -> the models of
-#: a reward, by prompt.
+#: Known-law prompt sets a drawn file can name (``samples.known_law``), each a function of the
+#: reward giving the models by prompt.
 KNOWN_LAWS = {"fig4": reward_laws.prompt_models}
-#: Paper A's Fig. 4 rewards computed from a file: the log-prob, minus the length in tokens.
+#: Paper A's Fig. 4 rewards computed from a file, the log-prob and minus the length in tokens.
 COMPUTED_REWARDS = ("loglik", "neg-length")
 #: Columns of the stage's per-prompt table (``exact_kl`` and ``exact_win_rate`` only with a
 #: known law).
