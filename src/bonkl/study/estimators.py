@@ -129,20 +129,22 @@ _EVIDENCE = "figures/estimators_table.md"
 #: The stage's ledger claims, by name.
 CLAIMS = {c.claim: c for c in [
     Claim(paper="A", claim="sampled_per_prompt_accuracy",
-          statement=("The default sampled estimator is within max(0.05 nats, 5%) of the exact "
-                     "KL per prompt, as an RMSE over prompts, for N in the thousands and "
-                     "n <= N/16 (issue 22's goal; ours, on known-law models); margin = "
-                     "max(0.05, 0.05·KL) − RMSE"),
+          statement=("The default sampled estimator's RMSE over prompts is within "
+                     "max(per_prompt_abs nats, per_prompt_rel·KL) of the exact KL for runs of at "
+                     "least per_prompt_min_candidates candidates and n <= N/per_prompt_max_ratio "
+                     "(estimators.goal; issue 22 asks 0.05 nats, 5%, N in the thousands, "
+                     "N/16; ours, on known-law models); margin = the allowance − RMSE"),
           status="ours", evidence=_EVIDENCE, tolerance=0.0, source="ours"),
     Claim(paper="A", claim="sampled_mean_accuracy",
-          statement=("The default estimator's mean over a file's prompts is within 3% of the "
-                     "exact KL for hundreds of prompts and n <= 16 (ours); margin = 0.03 − "
-                     "|mean − KL|/KL"),
+          statement=("The default estimator's mean over a file's prompts is within mean_rel of "
+                     "the exact KL, relative, for files of at least mean_min_prompts prompts and "
+                     "n <= mean_max_n (estimators.goal; issue 22 asks 3%, hundreds of prompts "
+                     "of 64 candidates, n <= 16; ours); margin = mean_rel − |mean − KL|/KL"),
           status="ours", evidence=_EVIDENCE, tolerance=0.0, source="ours"),
     Claim(paper="A", claim="sampled_coverage",
-          statement=("The default estimator's 95% intervals cover the exact KL at no less than "
-                     "their nominal rate, up to the Wilson interval on the coverage (observed); "
-                     "margin = Wilson upper bound − 0.95"),
+          statement=("The default estimator's intervals cover the exact KL at no less than "
+                     "their nominal level (estimators.level), up to the Wilson interval on the "
+                     "coverage (observed); margin = Wilson upper bound − level"),
           status="observed", evidence=_EVIDENCE, tolerance=0.0, source="ours"),
     Claim(paper="A", claim="default_estimator_lowest_rmse",
           statement=("The default estimator has the lowest RMSE of the estimators on every "
