@@ -79,12 +79,8 @@ CHECK_CASES = [
       "references[4] (staircase).masses (2)"]),
     ("user file missing", "references[6].path", "config/absent.csv",
      ["references[6] (lm_samples): config/absent.csv: no such file"]),
-    ("sample file not normalised", "samples.normalize", False,
-     ["samples (path, rewards[0] = 'loglik'): config/samples/synthetic_prompts.jsonl: prompt "
-      "'What is the capital of France?': probabilities sum to",
-      "set 'normalize: true' under samples"]),
     ("sample reward column missing", "samples.rewards", ["loglik", "score"],
-     ["samples (path, rewards[1] = 'score'): config/samples/synthetic_prompts.jsonl: missing "
+     ["samples (path, rewards[1] = 'score'): config/samples/known_law_prompts.csv: missing "
       "column 'score'"]),
     ("scenario names repeat", "kl_constrained.scenarios[1].name", "three_tokens",
      ["kl_constrained.scenarios[1].name 'three_tokens' is already used by "
