@@ -126,9 +126,42 @@ def _log_cap_deficit(p: np.ndarray, r: np.ndarray, lam: float) -> float:
 
 
 def kl_constrained(p, r, delta):
-    """``(φ_Δ, λ)``: the reward-maximising policy with ``KL(φ ‖ p) = Δ`` (paper B).
+    r"""``(φ_Δ, λ)``: the reward-maximising policy with ``KL(φ ‖ p) = Δ`` (paper B).
 
-    ``λ`` solves ``KL(φ_λ ‖ p) = Δ`` by Brent's method on ``log λ`` (the KL rises
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``; ties allowed.
+    delta : float or array_like
+        KL budget(s) ``Δ >= 0`` in nats, finite.
+
+    Returns
+    -------
+    phi : ndarray
+        The optimal policy ``φ_Δ``: shape ``(k,)`` for a scalar ``delta``, else
+        ``delta.shape + (k,)``.
+    lam : float or ndarray
+        The tilt ``λ(Δ)`` (``inf`` at or beyond the cap): a float for a scalar ``delta``,
+        else an array of ``delta``'s shape.
+
+    Raises
+    ------
+    ValueError
+        If a ``delta`` is negative, infinite or NaN.
+
+    Notes
+    -----
+    The optimum of ``max E_φ r`` subject to ``KL(φ ‖ p) <= Δ`` is the exponential tilt
+
+    .. math::
+
+        \phi_\Delta(y) = \frac{p(y)\, e^{\lambda r(y)}}{Z(\lambda)}, \qquad
+        \mathrm{KL}(\phi_\lambda \,\|\, p) = \lambda \Lambda'(\lambda) - \Lambda(\lambda)
+        = \Delta, \qquad \Lambda(\lambda) = \log \mathbb{E}_p e^{\lambda r}.
+
+    ``λ`` solves the KL equation by Brent's method on ``log λ`` (the KL rises
     monotonically from 0 to the cap ``log 1/p(C*)``), so ``KL(φ_Δ ‖ p)`` matches ``Δ`` to
     about 1e-15 relative. Above half the cap the root is taken on the deficit
     ``cap − KL(φ_λ ‖ p)`` against ``cap − Δ`` (``_log_cap_deficit``), which keeps its
@@ -136,10 +169,36 @@ def kl_constrained(p, r, delta):
     ``λ`` and the masses off ``C*`` move by a relative ``~ε·Δ/(cap − Δ)`` when Δ or the cap
     move by one rounding. ``Δ = 0`` gives ``(p, 0)``; ``Δ`` at or beyond the cap gives
     ``(p(· | C*), inf)``; ``Δ < 1e-40`` takes ``λ = sqrt(2Δ/Var_p r)``, exact to relative
-    ``O(λ)``.
+    ``O(λ)``. An array of budgets is solved one root at a time.
+
+    References
+    ----------
+    J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of Language
+    Model Alignment", `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__,
+    "KL-constrained RL and its closed form".
+
+    Examples
+    --------
+    >>> from bonkl import tilt
+    >>> phi, lam = tilt.kl_constrained([0.5, 0.5], [0.0, 1.0], 0.1)
+    >>> phi.round(6), round(lam, 6)
+    (array([0.276393, 0.723607]), 0.962424)
+    >>> phis, lams = tilt.kl_constrained([0.5, 0.5], [0.0, 1.0], [0.0, 0.1, 1.0])
+    >>> phis.shape, lams
+    ((3, 2), array([0.        , 0.96242365,        inf]))
     """
     p, r = as_reference(p, r)
-    delta = float(delta)
+    deltas = np.asarray(delta, dtype=float)
+    if deltas.ndim == 0:
+        return _kl_constrained(p, r, float(deltas))
+    solved = [_kl_constrained(p, r, float(d)) for d in deltas.ravel()]
+    phi = np.array([phi for phi, _ in solved], dtype=float).reshape(deltas.shape + p.shape)
+    lam = np.array([lam for _, lam in solved], dtype=float).reshape(deltas.shape)
+    return phi, lam
+
+
+def _kl_constrained(p: np.ndarray, r: np.ndarray, delta: float) -> tuple[np.ndarray, float]:
+    """:func:`kl_constrained` for one budget, on a checked reference."""
     if not delta >= 0 or np.isinf(delta):
         raise ValueError(f"delta must be finite and >= 0, got {delta!r}")
     if delta == 0:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import optimize
 
 from bonkl import bestofn, tilt
+from bonkl._arrays import elementwise
 from bonkl.groups import as_reference, reward_groups
 
 _SERIES_LAM = 2e-2  # below this λ the series of KL(λ) and 1 - W(λ) are used
@@ -103,10 +104,15 @@ def continuous_optimum(lam) -> tuple[np.ndarray, np.ndarray]:
     xl = np.where(small, 1.0, x)
     x2 = xs * xs
     kl_series = x2 * (1.0 / 6.0 - x2 * (1.0 / 60.0 - x2 / 567.0))
-    loss_series = 0.5 - lam * (1.0 / 12.0 - lam * lam / 720.0)
-    log_sinhc = np.where(xl < 1.0, np.log(np.sinh(np.minimum(xl, 1.0)) / np.minimum(xl, 1.0)),
-                         xl + np.log1p(-np.exp(-2.0 * xl)) - np.log(2.0 * xl))
-    kl_direct = xl / np.tanh(xl) - 1.0 - log_sinhc
+    ls = 2.0 * xs  # λ where the series is used
+    loss_series = 0.5 - ls * (1.0 / 12.0 - ls * ls / 720.0)
+    # x ≥ 1: x coth x − x = 2x e^{−2x}/(1 − e^{−2x}) and log(sinh x/x) − x = log1p(−e^{−2x})
+    # − log 2x, so the two terms of size x cancel in closed form (not in rounding: λ ~ 1e18)
+    decay = np.exp(-2.0 * xl)
+    kl_large = 2.0 * xl * decay / -np.expm1(-2.0 * xl) - 1.0 - np.log1p(-decay) + np.log(2.0 * xl)
+    x_mid = np.minimum(xl, 1.0)
+    kl_mid = x_mid / np.tanh(x_mid) - 1.0 - np.log(np.sinh(x_mid) / x_mid)
+    kl_direct = np.where(xl < 1.0, kl_mid, kl_large)
     loss_direct = 1.0 / (2.0 * xl) - np.exp(-2.0 * xl) / -np.expm1(-2.0 * xl)  # 1/λ - 1/(e^λ-1)
     kl = np.where(small, kl_series, kl_direct)
     win = 1.0 - np.where(small, loss_series, loss_direct)
@@ -115,9 +121,51 @@ def continuous_optimum(lam) -> tuple[np.ndarray, np.ndarray]:
     return kl, win
 
 
-def continuous_optimum_win_rate(delta) -> float:
-    """The continuous-limit optimum's win rate at ``KL = Δ`` (``λ`` by Brent's method)."""
-    delta = float(delta)
+def continuous_optimum_win_rate(delta):
+    r"""The continuous-limit optimum's win rate at ``KL = Δ``.
+
+    Parameters
+    ----------
+    delta : float or array_like
+        KL(s) ``Δ >= 0`` in nats, finite.
+
+    Returns
+    -------
+    float or ndarray
+        ``W(λ(Δ))``: a float for a scalar ``delta``, else an array of ``delta``'s shape.
+
+    Raises
+    ------
+    ValueError
+        If a ``delta`` is negative, infinite or NaN.
+
+    Notes
+    -----
+    ``λ`` solves ``KL(λ) = Δ`` by Brent's method on ``log λ`` (one root per element), then
+
+    .. math::
+
+        W(\lambda) = \frac{1}{1 - e^{-\lambda}} - \frac{1}{\lambda}, \qquad
+        \mathrm{KL}(\lambda) = \log\frac{\lambda}{e^\lambda - 1} + \lambda W(\lambda)
+        = \Delta,
+
+    with ``W(0) = 1/2`` (:func:`continuous_optimum`).
+
+    References
+    ----------
+    A. Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__, "Win rate versus KL".
+
+    Examples
+    --------
+    >>> from bonkl import tradeoff
+    >>> tradeoff.continuous_optimum_win_rate([0.0, 1.0, 5.0]).round(6)
+    array([0.5     , 0.875469, 0.991362])
+    """
+    return elementwise(_continuous_optimum_win_rate, delta)
+
+
+def _continuous_optimum_win_rate(delta: float) -> float:
     if not delta >= 0 or np.isinf(delta):
         raise ValueError(f"delta must be finite and >= 0, got {delta!r}")
     if delta == 0:
