@@ -16,6 +16,12 @@ For two outcomes ``y1, y2`` with reference masses ``p1, p2`` and rewards ``r1, r
 
 ``log(p1/p2)`` is taken as ``log1p((p1 − p2)/p2)`` when the two masses are within a factor 2
 (``p1 − p2`` is then exact), so a crossover β near two almost equal masses keeps its digits.
+
+References
+----------
+A. GX-Chen, J. Prakash, J. Guo, R. Fergus, R. Ranganath, "KL-Regularized Reinforcement
+Learning is Designed to Mode Collapse", `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__
+(paper C).
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from bonkl.groups import as_reference
+
+__all__ = [
+    "bisect_crossover", "equal_support_ratio", "forward_crossover", "forward_log_ratio",
+    "log_odds", "reverse_crossover_beta", "reverse_log_ratio",
+]
 
 
 def log_odds(p1, p2):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+__all__ = ["kl_from_logs", "kl_terms", "log_ratio_terms"]
+
 _SERIES_RADIUS = 0.1  # |ℓ| below which a term uses its Taylor series
 _SERIES = [(k - 1) / special.factorial(k) for k in range(14, 1, -1)]  # (k-1)/k!, k = 14..2
 

@@ -7,6 +7,12 @@ kept in two accurate forms: the mass strictly below ``C`` summed from the bottom
 (accurate when small), so that ``log F``, ``log F⁻`` and ``log(F⁻/F)`` keep full
 relative precision whether ``F`` is near 0 or near 1 (best-of-n digest,
 "Numerical care").
+
+References
+----------
+A. Beirami, A. Agarwal, J. Berant, A. D'Amour, J. Eisenstein, C. Nagpal, A. T. Suresh,
+"Theoretical guarantees on the best-of-n alignment policy",
+`arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+__all__ = ["RewardGroups", "as_reference", "reward_groups"]
 
 
 def as_reference(p, r) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["log1mexp", "log_mean_exp"]
+
 _LOG_HALF = -np.log(2.0)
 
 

@@ -35,6 +35,12 @@ the good outcomes' ``(R, p)`` stay put. Per batch, ``Λ₂ = E_π*[R̃] + β Σ 
 + β p̃_i/π_θ(y_i))``, which equals ``Λ₂`` on every sample when ``π_θ = π*`` and the batch holds
 the anchor ``z`` (:func:`augment_lambda`); so ``π*`` is a stationary point of the sampled
 update (tested), though not proven to attract it.
+
+References
+----------
+A. GX-Chen, J. Prakash, J. Guo, R. Fergus, R. Ranganath, "KL-Regularized Reinforcement
+Learning is Designed to Mode Collapse", `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__
+(paper C).
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ import numpy as np
 
 from bonkl import tilt
 from bonkl.groups import as_reference
+
+__all__ = [
+    "ALGORITHMS", "anchor", "anchor_reference", "augment", "augment_lambda", "forward_target",
+    "log_reverse_target",
+]
 
 #: The names of the MARA algorithms (and vanilla) that the targets and the trainer accept.
 ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2", "algorithm_1_lambda")

@@ -31,6 +31,11 @@ Two ways to get the law of the summed reward:
   ``ε·max φ·e^{θ(mμ_θ − s)}`` in ``N p(s)``; below the mean this grows, but there
   ``π_N(s) <= F(s)^N`` dies double-exponentially, so the mass-weighted error stays at the
   ``ε`` level (checked against mpmath at m <= 1000 in the tests).
+
+References
+----------
+J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of Language Model
+Alignment", `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__ (paper B).
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ from scipy import fft, optimize, special
 from bonkl.groups import as_reference
 from bonkl.logspace import log1mexp
 from bonkl.tilt import cgf, kl_cap, kl_constrained, log_tilt
+
+__all__ = [
+    "Lattice", "best_of_n_vs_tilt", "lattice", "log_convolution_power", "log_reverse_kl",
+    "rate_function", "renyi_cross_entropy", "scaled_cgf", "scaled_cgf_renyi",
+    "scaled_cumulants", "sum_law", "tail_rate",
+]
 
 FFT_RESOLUTION = 1e-11  # φ(s) below this fraction of its peak is FFT noise
 EXACT_WORK = 1e7  # the exact recursion is used when m·(w+1)·(m·w+1) is below this

@@ -25,6 +25,12 @@ numerics are checked at) is set to 0: that outcome leaves the support, as one wo
 mass underflows (zipf and geometric over many outcomes, dirichlet with a small
 concentration). Spike and binary masses are given in the config, where 1e-300 is their
 lower bound.
+
+References
+----------
+A. Beirami, A. Agarwal, J. Berant, A. D'Amour, J. Eisenstein, C. Nagpal, A. T. Suresh,
+"Theoretical guarantees on the best-of-n alignment policy",
+`arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from scipy.special import logsumexp
 
 from bonkl.plumbing.seeding import generator
 from bonkl.plumbing.userfile import SMALLEST_MASS, load_user_file
+
+__all__ = ["FAMILIES", "RANKED_FAMILIES", "build_reference", "log_dirichlet", "random_reference"]
 
 RANKED_FAMILIES = ("uniform", "zipf", "geometric", "dirichlet")
 FAMILIES = (*RANKED_FAMILIES, "spike", "binary", "file")
