@@ -29,6 +29,7 @@ myst_enable_extensions = ["dollarmath"]
 autodoc_default_options = {"members": True, "undoc-members": True, "member-order": "bysource"}
 autodoc_typehints = "none"  # the docstrings state the types where they matter
 napoleon_numpy_docstring = True
+napoleon_use_ivar = True  # dataclass fields: one :ivar: list, no twin of autodoc's members
 
 nitpicky = True  # every cross-reference must resolve
 nitpick_ignore_regex = [
