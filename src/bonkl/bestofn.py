@@ -175,7 +175,7 @@ def kl_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    groups : RewardGroups
+    groups : bonkl.groups.RewardGroups
         The tie groups of the reference (:func:`bonkl.groups.reward_groups`).
     n : ndarray
         1-D array of ``n >= 1``.
@@ -258,7 +258,7 @@ def win_rate_of_groups(groups: RewardGroups, n: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    groups : RewardGroups
+    groups : bonkl.groups.RewardGroups
         The tie groups of the reference (:func:`bonkl.groups.reward_groups`).
     n : ndarray
         1-D array of ``n >= 1``.
@@ -439,7 +439,7 @@ def expected_kl_estimator_of_groups(p: np.ndarray, groups: RewardGroups,
     ----------
     p : ndarray
         Reference probabilities, checked (:func:`bonkl.groups.as_reference`).
-    groups : RewardGroups
+    groups : bonkl.groups.RewardGroups
         The tie groups of ``(p, r)``.
     n : ndarray
         1-D array of ``n >= 1``.
