@@ -401,9 +401,9 @@ def kl_estimator(eps, n):
     -----
     .. math::
 
-        \hat D_n(\varepsilon) = (1-\varepsilon)^n \Big[\log n + (n-1)\log(1-\varepsilon)
-        - \frac{n-1}{n}\Big] + \big(1 - (1-\varepsilon)^n\big)
-        \log \frac{1 - (1-\varepsilon)^n}{\varepsilon},
+        \hat D_n(\varepsilon) &= (1-\varepsilon)^n \Big[\log n + (n-1)\log(1-\varepsilon)
+        - \frac{n-1}{n}\Big] \\
+        &\quad + \big(1 - (1-\varepsilon)^n\big) \log \frac{1 - (1-\varepsilon)^n}{\varepsilon},
 
     the exact KL of best-of-n for a reference that is continuous except for one atom of mass
     ``ε`` at the top reward, computed as two non-negative terms. For ``ε`` near 1 the

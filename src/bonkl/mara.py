@@ -280,8 +280,8 @@ def anchor_reference(rewards, ref_logp, tau) -> tuple[np.ndarray, np.ndarray]:
     -----
     .. math::
 
-        \tilde R_i = R(z), \quad \tilde p_i = \pi_{\mathrm{ref}}(z) \quad (R_i \ge \tau);
-        \qquad \tilde R_i = R_i, \quad \tilde p_i = \pi_{\mathrm{ref}}(y_i) \quad \text{otherwise}.
+        (\tilde R_i, \tilde p_i) = \begin{cases} (R(z), \pi_{\mathrm{ref}}(z)) & R_i \ge \tau, \\
+        (R_i, \pi_{\mathrm{ref}}(y_i)) & \text{otherwise.} \end{cases}
 
     References
     ----------

@@ -335,7 +335,8 @@ def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
 
     .. math::
 
-        \pi_N(s) = F(s)^N - F(s-1)^N, \qquad N = e^{m\delta}, \qquad
+        \pi_N(s) = F(s)^N - F(s-1)^N, \qquad N = e^{m\delta},
+
         \frac{1}{m}\mathrm{KL}(\pi_N \,\|\, \phi_\Delta) \to 0 \quad (m \to \infty).
 
     References

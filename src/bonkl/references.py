@@ -72,7 +72,8 @@ def log_dirichlet(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     .. math::
 
         \log G_i = \log \mathrm{Gamma}(\alpha_i + 1) + \frac{\log U_i}{\alpha_i},
-        \qquad \log x_i = \log G_i - \operatorname{logsumexp}_j \log G_j.
+
+        \log x_i = \log G_i - \operatorname{logsumexp}_j \log G_j.
 
     Examples
     --------

@@ -193,8 +193,8 @@ def tilt_kl(p, r, lam) -> float:
     -----
     .. math::
 
-        \mathrm{KL}(\phi_\lambda \,\|\, p) = \lambda \Lambda'(\lambda) - \Lambda(\lambda)
-        = \sum_y p(y)\,\big(e^{\ell(y)} \ell(y) - e^{\ell(y)} + 1\big),
+        \mathrm{KL}(\phi_\lambda \,\|\, p) &= \lambda \Lambda'(\lambda) - \Lambda(\lambda) \\
+        &= \sum_y p(y)\,\big(e^{\ell(y)} \ell(y) - e^{\ell(y)} + 1\big),
         \qquad \ell = \log \frac{\phi_\lambda}{p}.
 
     Relative precision holds down to the smallest λ (``KL ≈ λ² Var/2``).
@@ -316,8 +316,10 @@ def kl_constrained(p, r, delta):
     .. math::
 
         \phi_\Delta(y) = \frac{p(y)\, e^{\lambda r(y)}}{Z(\lambda)}, \qquad
+        \Lambda(\lambda) = \log \mathbb{E}_p e^{\lambda r},
+
         \mathrm{KL}(\phi_\lambda \,\|\, p) = \lambda \Lambda'(\lambda) - \Lambda(\lambda)
-        = \Delta, \qquad \Lambda(\lambda) = \log \mathbb{E}_p e^{\lambda r}.
+        = \Delta.
 
     ``λ`` solves the KL equation by Brent's method on ``log λ`` (the KL rises
     monotonically from 0 to the cap ``log 1/p(C*)``), so ``KL(φ_Δ ‖ p)`` matches ``Δ`` to
