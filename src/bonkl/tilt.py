@@ -34,12 +34,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
-from bonkl.divergence import log_ratio_terms
+from bonkl.divergence import kl_from_logs, log_ratio_terms
 from bonkl.groups import as_reference
 from bonkl.logspace import log_mean_exp
 
-__all__ = ["cgf", "cgf_derivatives", "forward_kl_target", "kl_cap", "kl_constrained", "log_tilt",
-           "reverse_kl_target", "tilt_kl"]
+__all__ = ["cgf", "cgf_derivatives", "forward_kl_matched", "forward_kl_target", "kl_cap",
+           "kl_constrained", "log_tilt", "reverse_kl_target", "tilt_kl"]
 
 _ROOT_RTOL = 4 * np.finfo(float).eps  # the tightest relative tolerance brentq accepts
 _SMALL_DELTA = 1e-40  # below: λ from KL ≈ λ²Var/2, whose relative error O(λ) is below 1e-19
@@ -524,6 +524,88 @@ def forward_kl_target(p, r, beta):
         return target, lam
     target[support] = mass / (s + scaled_gap)
     return target / target.sum(), float(lam)
+
+
+def forward_kl_matched(p, r, delta):
+    r"""``(G_fwd, β)``: the forward-KL-regularised target whose ``KL(G_fwd ‖ p)`` is ``Δ``.
+
+    The forward-KL twin of :func:`kl_constrained`: the member of paper C's forward family
+    at the KL budget of paper B's tilt, for comparing the two at equal KL.
+
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``; ties allowed.
+    delta : float or array_like
+        KL budget(s) ``Δ`` in nats, each in ``(0, log 1/p(C*))``.
+
+    Returns
+    -------
+    target : ndarray
+        ``G_fwd`` at the matching ``β``: shape ``(k,)`` for a scalar ``delta``, else
+        ``delta.shape + (k,)``.
+    beta : float or ndarray
+        The matching ``β``: a float for a scalar ``delta``, else an array of its shape.
+
+    Raises
+    ------
+    ValueError
+        If a ``delta`` is outside ``(0, log 1/p(C*))``.
+
+    Notes
+    -----
+    ``KL(G_fwd,β ‖ p)`` falls from ``log 1/p(C*)`` (``β → 0``) to 0 (``β → ∞``); Brent's
+    method on ``log β`` solves
+
+    .. math::
+
+        \mathrm{KL}\big(G_{\mathrm{fwd},\beta} \,\|\, p\big) = \Delta, \qquad
+        G_{\mathrm{fwd},\beta}(y) = \frac{\beta\, p(y)}{\Lambda_\beta - r(y)},
+
+    one root per element.
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, §3 (the matching is ours).
+
+    Examples
+    --------
+    >>> from bonkl import tilt
+    >>> target, beta = tilt.forward_kl_matched([0.5, 0.5], [0.0, 1.0], 0.1)
+    >>> target.round(6), round(beta, 6)
+    (array([0.280205, 0.719795]), 0.917631)
+    """
+    p, r = as_reference(p, r)
+    deltas = np.asarray(delta, dtype=float)
+    if deltas.ndim == 0:
+        return _forward_kl_matched(p, r, float(deltas))
+    solved = [_forward_kl_matched(p, r, float(d)) for d in deltas.ravel()]
+    target = np.array([t for t, _ in solved], dtype=float).reshape(deltas.shape + p.shape)
+    beta = np.array([b for _, b in solved], dtype=float).reshape(deltas.shape)
+    return target, beta
+
+
+def _forward_kl_matched(p: np.ndarray, r: np.ndarray, delta: float) -> tuple[np.ndarray, float]:
+    """:func:`forward_kl_matched` for one budget, on a checked reference."""
+    if not 0 < delta < _cap(p, r):
+        raise ValueError(f"delta = {delta!r} must lie in (0, log 1/p(C*) = {_cap(p, r)!r})")
+    log_p = np.log(p)
+
+    def excess(log_beta: float) -> float:  # decreasing in log β
+        target, _ = forward_kl_target(p, r, np.exp(log_beta))
+        with np.errstate(divide="ignore"):
+            return float(kl_from_logs(np.log(target), log_p)) - delta
+
+    low, high = -2.0, 2.0
+    while excess(low) < 0:
+        low -= 4.0
+    while excess(high) > 0:
+        high += 4.0
+    log_beta = optimize.brentq(excess, low, high, xtol=1e-14, rtol=_ROOT_RTOL)
+    return forward_kl_target(p, r, np.exp(log_beta))[0], float(np.exp(log_beta))
 
 
 def cgf_derivatives(p, r, lam, orders: int = 4) -> np.ndarray:
