@@ -42,8 +42,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
 __all__ = [
     "bestofn", "collapse", "divergence", "groups", "logspace", "mara", "memoryless",
@@ -54,6 +52,8 @@ __all__ = [
 def __getattr__(name: str):
     """Import a public module on first access: ``bonkl.bestofn`` after ``import bonkl``."""
     if name in __all__:
+        import importlib  # here, not at the top: import bonkl itself stays ~1 ms
+
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
