@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special
 
+from bonkl._arrays import elementwise_policy
 from bonkl.divergence import kl_from_logs, log_ratio_terms
 from bonkl.groups import as_reference
 from bonkl.logspace import log_mean_exp
@@ -348,13 +349,7 @@ def kl_constrained(p, r, delta):
     ((3, 2), array([0.        , 0.94344312,        inf]))
     """
     p, r = as_reference(p, r)
-    deltas = np.asarray(delta, dtype=float)
-    if deltas.ndim == 0:
-        return _kl_constrained(p, r, float(deltas))
-    solved = [_kl_constrained(p, r, float(d)) for d in deltas.ravel()]
-    phi = np.array([phi for phi, _ in solved], dtype=float).reshape(deltas.shape + p.shape)
-    lam = np.array([lam for _, lam in solved], dtype=float).reshape(deltas.shape)
-    return phi, lam
+    return elementwise_policy(lambda budget: _kl_constrained(p, r, budget), delta, p.size)
 
 
 def _kl_constrained(p: np.ndarray, r: np.ndarray, delta: float) -> tuple[np.ndarray, float]:
@@ -579,13 +574,7 @@ def forward_kl_matched(p, r, delta):
     (array([0.280205, 0.719795]), 0.917631)
     """
     p, r = as_reference(p, r)
-    deltas = np.asarray(delta, dtype=float)
-    if deltas.ndim == 0:
-        return _forward_kl_matched(p, r, float(deltas))
-    solved = [_forward_kl_matched(p, r, float(d)) for d in deltas.ravel()]
-    target = np.array([t for t, _ in solved], dtype=float).reshape(deltas.shape + p.shape)
-    beta = np.array([b for _, b in solved], dtype=float).reshape(deltas.shape)
-    return target, beta
+    return elementwise_policy(lambda budget: _forward_kl_matched(p, r, budget), delta, p.size)
 
 
 def _forward_kl_matched(p: np.ndarray, r: np.ndarray, delta: float) -> tuple[np.ndarray, float]:
