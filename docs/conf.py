@@ -29,6 +29,12 @@ myst_enable_extensions = ["dollarmath"]
 autodoc_default_options = {"members": True, "undoc-members": True, "member-order": "bysource"}
 autodoc_typehints = "none"  # the docstrings state the types where they matter
 napoleon_numpy_docstring = True
+napoleon_use_ivar = True  # dataclass fields: one :ivar: list, no twin of autodoc's members
+napoleon_preprocess_types = True  # {"auto", "exact"} as literals; the aliases below resolve
+napoleon_type_aliases = {
+    "array_like": "numpy.typing.ArrayLike", "ndarray": "numpy.ndarray",
+    "callable": "collections.abc.Callable", "Mapping": "collections.abc.Mapping",
+}
 
 nitpicky = True  # every cross-reference must resolve
 nitpick_ignore_regex = [
@@ -37,6 +43,7 @@ nitpick_ignore_regex = [
 ]
 
 html_theme = "pydata_sphinx_theme"
+html_static_path = ["_ext/static"]  # bonkl.css, added by the bonkl_docs extension
 html_title = "bonkl"
 html_theme_options = {
     "navigation_with_keys": False,

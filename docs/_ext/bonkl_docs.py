@@ -1,20 +1,27 @@
 """Sphinx extension of the bonkl docs: pages generated at build time, and strictness.
 
 - ``api/<module>.rst``: one autodoc page per module of :mod:`bonkl`, found by walking the
-  package, so no module can be left out of the reference; ``api/index.rst`` lists them by
-  layer.
+  package, so no module can be left out of the reference; each module's docstring closes with a
+  table of its public functions and classes, one line each (the first paragraph of the docstring).
+  ``api/index.rst`` lists the modules by role, each with its one-line summary. The public
+  mathematics is exactly ``bonkl.__all__``; a top-level module missing from it is a
+  warning (an error under ``-W``), so a new public module must be exported to be listed.
 - ``config-reference.md``: every key of ``config/schema.yaml`` with its type, bounds,
   default and ``description``; a key without a description is a warning (an error under
-  ``-W``).
+  ``-W``). Its table is laid out by ``_static/bonkl.css`` so the meaning column wraps
+  instead of running off the page.
 - A public function, class, method or module without a docstring is a warning too.
 
-Generated files are written beside the sources and git-ignored.
+Generated files are written beside the sources and git-ignored. Private modules (a name
+part starting with ``_``) get no page.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
+import re
 from pathlib import Path
 
 import yaml
@@ -24,22 +31,75 @@ logger = logging.getLogger(__name__)
 DOCS = Path(__file__).resolve().parents[1]
 ROOT = DOCS.parent
 LAYERS = [
-    ("The public mathematics", lambda name: name.count(".") == 1
-     and name not in ("bonkl.cli",)),
-    ("Sampled RL: bonkl.rl", lambda name: name.startswith("bonkl.rl")),
-    ("The study, one module per stage: bonkl.study", lambda name: name.startswith("bonkl.study")),
-    ("Figures, one module per stage: bonkl.plots", lambda name: name.startswith("bonkl.plots")),
-    ("Plumbing: bonkl.plumbing", lambda name: name.startswith("bonkl.plumbing")),
+    ("The public mathematics", "what users import: ``import bonkl; bonkl.bestofn.kl(...)``",
+     lambda name: name.removeprefix("bonkl.") in _public_modules()),
+    ("Sampled RL: bonkl.rl", "the autoregressive policy, tasks, metrics and trainer",
+     lambda name: name.startswith("bonkl.rl")),
+    ("The study, one module per stage: bonkl.study",
+     "each stage's summaries and claims, and the claims ledger",
+     lambda name: name.startswith("bonkl.study")),
+    ("Figures, one module per stage: bonkl.plots", "figures over each stage's tidy tables",
+     lambda name: name.startswith("bonkl.plots")),
+    ("Plumbing: bonkl.plumbing", "tables, user files, seeding and logging",
+     lambda name: name.startswith("bonkl.plumbing")),
     ("The pipeline's parse-time code: bonkl.pipeline",
+     "config checks and the library files each rule depends on",
      lambda name: name.startswith("bonkl.pipeline")),
-    ("The command line", lambda name: name == "bonkl.cli"),
+    ("The command line", "the ``bonkl`` command", lambda name: name == "bonkl.cli"),
 ]
 
 
+def _public_modules() -> list[str]:
+    import bonkl
+
+    return list(bonkl.__all__)
+
+
+def summary(obj) -> str:
+    """The first paragraph of ``obj``'s docstring on one line (empty without a docstring).
+
+    ``:meth:`` and ``:attr:`` references become literals: out of their class (in a module's
+    table of members) they would not resolve.
+    """
+    doc = inspect.getdoc(obj) or ""
+    text = " ".join(doc.split("\n\n", 1)[0].split())
+    return re.sub(r":(?:py:)?(?:meth|attr):`~?([^`]+)`", r"``\1``", text)
+
+
+def members(module) -> list[tuple[str, str, object]]:
+    """``(role, name, object)`` of the public functions and classes a module defines, in
+    ``__all__`` order when it has one, else in source order."""
+    names = getattr(module, "__all__", None) or list(vars(module))
+    found = []
+    for name in names:
+        value = getattr(module, name, None)
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isclass(value):
+            found.append(("class", name, value))
+        elif inspect.isfunction(value):
+            found.append(("func", name, value))
+    return found
+
+
+def member_table(module) -> list[str]:
+    """An RST list-table of a module's public functions and classes with their summaries."""
+    rows = members(module)
+    if not rows:
+        return []
+    lines = [".. list-table::", "   :class: bonkl-summary", "   :widths: 30 70", ""]
+    for role, name, value in rows:
+        lines += [f"   * - :py:{role}:`~{module.__name__}.{name}`",
+                  f"     - {summary(value) or '(no docstring)'}"]
+    return lines + [""]
+
+
 def modules() -> list[str]:
+    """Every module of :mod:`bonkl` but the private ones, imported (so autodoc can)."""
     import bonkl
 
     names = ["bonkl"] + [m.name for m in pkgutil.walk_packages(bonkl.__path__, "bonkl.")]
+    names = [n for n in names if not any(part.startswith("_") for part in n.split("."))]
     for name in names:
         importlib.import_module(name)
     return sorted(names)
@@ -60,15 +120,22 @@ def write_api(app) -> None:
         write_if_changed(api / f"{name}.rst",
                          f"{title}\n{'=' * len(title)}\n\n.. automodule:: {name}\n")
     lines = ["API reference", "=============", "",
-             "Generated from the docstrings of every module of :mod:`bonkl`, by layer. The",
-             "layers are import-linter contracts in ``pyproject.toml``: a layer imports only",
+             "Generated from the docstrings of every module of :mod:`bonkl`, by role. The",
+             "roles are import-linter contracts in ``pyproject.toml``: a layer imports only",
              "the layers listed after it.", ""]
     placed = set()
-    for heading, belongs in LAYERS:
-        members = [n for n in names if n != "bonkl" and n not in placed and belongs(n)]
-        placed.update(members)
-        lines += [heading, "-" * len(heading), "", ".. toctree::", "   :maxdepth: 1", ""]
-        lines += [f"   {name}" for name in members] + [""]
+    for heading, role, belongs in LAYERS:
+        members_ = [n for n in names if n != "bonkl" and n not in placed and belongs(n)]
+        placed.update(members_)
+        lines += [heading, "-" * len(heading), "", role[0].upper() + role[1:] + ".", "",
+                  ".. toctree::", "   :hidden:", ""]
+        lines += [f"   {name}" for name in members_] + [""]
+        lines += [f"- :mod:`{name}`: {summary(importlib.import_module(name)).rstrip('.')}"
+                  for name in members_] + [""]
+    for name in names:
+        if name != "bonkl" and name not in placed:
+            logger.warning("module %s belongs to no role of the API index (a top-level "
+                           "module must be in bonkl.__all__ to be public mathematics)", name)
     lines += ["The package", "-----------", "", ".. toctree::", "   :maxdepth: 1", "",
               "   bonkl", ""]
     write_if_changed(api / "index.rst", "\n".join(lines))
@@ -128,6 +195,13 @@ def schema_rows(schema: dict, node: dict, path: str, rows: list, missing: list) 
         schema_rows(schema, extra, f"{path}.<name>", rows, missing)
 
 
+def _list_table_row(cells) -> list[str]:
+    """One row of a MyST ``list-table`` (an empty cell stays an empty item; a leading ``>``,
+    a bound such as ``> 0``, is escaped so that it is not read as a block quote)."""
+    cells = [("\\" + cell) if cell.startswith(">") else cell for cell in cells]
+    return [f"{'*' if i == 0 else ' '} - {cell}".rstrip() for i, cell in enumerate(cells)]
+
+
 def write_config_reference(app) -> None:
     schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text(encoding="utf-8"))
     rows, missing = [], []
@@ -142,9 +216,12 @@ def write_config_reference(app) -> None:
              "schema is checked by Snakemake's `validate` when the workflow is parsed; what it",
              "cannot express is checked next by `bonkl.pipeline.config_checks`. Both run before",
              "any job. Keys under a list (`[]`) are per item.", "",
-             "| key | type | bounds | required / default | meaning |", "|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
-              for row in unique]
+             "```{list-table}", ":header-rows: 1", ":widths: 30 12 12 12 34",
+             ":class: bonkl-config", "",
+             *_list_table_row(("key", "type", "bounds", "required / default", "meaning"))]
+    for key, *cells in unique:
+        lines += _list_table_row((f"`{key}`", *cells))
+    lines += ["```"]
     write_if_changed(DOCS / "config-reference.md", "\n".join(lines) + "\n")
     for key in sorted(set(missing)):
         logger.warning("config/schema.yaml: the key %r has no description", key)
@@ -163,8 +240,16 @@ def require_docstring(app, what, name, obj, options, lines) -> None:
     logger.warning("%s %s has no docstring", what, name)
 
 
+def add_member_table(app, what, name, obj, options, lines) -> None:
+    """Close a bonkl module's docstring with the table of its members (:func:`member_table`)."""
+    if what == "module" and name.startswith("bonkl"):
+        lines.extend(["", *member_table(obj)])
+
+
 def setup(app):
+    app.add_css_file("bonkl.css")
     app.connect("builder-inited", write_api)
+    app.connect("autodoc-process-docstring", add_member_table)
     app.connect("builder-inited", write_config_reference)
     app.connect("autodoc-process-docstring", require_docstring)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,6 +7,12 @@ kept in two accurate forms: the mass strictly below ``C`` summed from the bottom
 (accurate when small), so that ``log F``, ``log F⁻`` and ``log(F⁻/F)`` keep full
 relative precision whether ``F`` is near 0 or near 1 (best-of-n digest,
 "Numerical care").
+
+References
+----------
+A. Beirami, A. Agarwal, J. Berant, A. D'Amour, J. Eisenstein, C. Nagpal, A. T. Suresh,
+"Theoretical guarantees on the best-of-n alignment policy",
+`arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A).
 """
 
 from __future__ import annotations
@@ -15,12 +21,45 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["RewardGroups", "as_reference", "reward_groups"]
+
 
 def as_reference(p, r) -> tuple[np.ndarray, np.ndarray]:
-    """Check and return ``(p, r)`` as float arrays, ``p`` rescaled to sum to exactly 1.
+    r"""Check and return ``(p, r)`` as float arrays, ``p`` rescaled to sum to exactly 1.
 
-    ``p`` must be finite, non-negative, with a sum within 1e-9 of 1 (the rescaling
-    only removes rounding); ``r`` finite and of the same length.
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, non-negative, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``, finite; ties allowed.
+
+    Returns
+    -------
+    p : ndarray
+        ``p / Σ p``.
+    r : ndarray
+        ``r`` as floats.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not a non-empty 1-D vector of finite masses ``>= 0`` summing to 1 within
+        1e-9, or ``r`` is not finite and of the same shape; the message names the bad entry.
+
+    Notes
+    -----
+    The rescaling only removes rounding:
+
+    .. math::
+
+        \Big|\sum_y p(y) - 1\Big| \le 10^{-9}.
+
+    Examples
+    --------
+    >>> from bonkl.groups import as_reference
+    >>> as_reference([0.5, 0.5], [0, 1])
+    (array([0.5, 0.5]), array([0., 1.]))
     """
     p = np.asarray(p, dtype=float)
     r = np.asarray(r, dtype=float)
@@ -42,17 +81,33 @@ def as_reference(p, r) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class RewardGroups:
-    """Tie groups of ``(p, r)`` in increasing reward order (zero-mass outcomes left out).
+    r"""Tie groups of ``(p, r)`` in increasing reward order (zero-mass outcomes left out).
 
-    Attributes (arrays over groups unless stated):
-        order: outcome indices with ``p > 0`` sorted by reward (stable), over outcomes.
-        starts: position in ``order`` where each group begins; ``starts[-1]`` is ``len(order)``.
-        mass: ``p(C)``.
-        log_mass: ``log p(C)``, from ``log1p(-(rest))`` when ``p(C) > 1/2``.
-        below: ``F⁻_C``, summed from the bottom.
-        above: ``1 - F_C``, summed from the top.
-        log_f: ``log F_C``.
-        log_ratio: ``log(F⁻_C / F_C)`` (``-inf`` for the lowest group).
+    Attributes
+    ----------
+    order : ndarray
+        Outcome indices with ``p > 0`` sorted by reward (stable), over outcomes.
+    starts : ndarray
+        Position in ``order`` where each group begins; ``starts[-1]`` is ``len(order)``.
+    mass : ndarray
+        ``p(C)`` (this and the following are arrays over groups).
+    log_mass : ndarray
+        ``log p(C)``, from ``log1p(-(rest))`` when ``p(C) > 1/2``.
+    below : ndarray
+        ``F⁻_C``, summed from the bottom.
+    above : ndarray
+        ``1 - F_C``, summed from the top.
+    log_f : ndarray
+        ``log F_C``.
+    log_ratio : ndarray
+        ``log(F⁻_C / F_C)`` (``-inf`` for the lowest group).
+
+    Examples
+    --------
+    >>> from bonkl.groups import reward_groups
+    >>> groups = reward_groups([0.2, 0.3, 0.5], [1, 1, 0])
+    >>> groups.mass, groups.above
+    (array([0.5, 0.5]), array([0.5, 0. ]))
     """
 
     order: np.ndarray
@@ -77,7 +132,44 @@ class RewardGroups:
 
 
 def reward_groups(p, r) -> RewardGroups:
-    """Build the tie groups of a reference ``(p, r)``; see :class:`RewardGroups`."""
+    r"""Build the tie groups of a reference ``(p, r)``; see :class:`RewardGroups`.
+
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, non-negative, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``, finite; ties allowed.
+
+    Returns
+    -------
+    RewardGroups
+        The groups in increasing reward order with their CDFs in two accurate forms.
+
+    Notes
+    -----
+    With groups sorted by reward,
+
+    .. math::
+
+        F_C = p(r \le r_C), \qquad F^-_C = p(r < r_C),
+
+    each kept as the mass below ``C`` summed from the bottom and the mass above summed from
+    the top, so ``log F``, ``log F⁻`` and ``log(F⁻/F)`` keep full relative precision at
+    both ends.
+
+    References
+    ----------
+    A. Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__, "Setting".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bonkl.groups import reward_groups
+    >>> np.exp(reward_groups([0.2, 0.3, 0.5], [1, 1, 0]).log_f)
+    array([0.5, 1. ])
+    """
     p, r = as_reference(p, r)
     support = np.flatnonzero(p > 0)
     order = support[np.argsort(r[support], kind="stable")]

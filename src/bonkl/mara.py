@@ -35,6 +35,12 @@ the good outcomes' ``(R, p)`` stay put. Per batch, ``Λ₂ = E_π*[R̃] + β Σ 
 + β p̃_i/π_θ(y_i))``, which equals ``Λ₂`` on every sample when ``π_θ = π*`` and the batch holds
 the anchor ``z`` (:func:`augment_lambda`); so ``π*`` is a stationary point of the sampled
 update (tested), though not proven to attract it.
+
+References
+----------
+A. GX-Chen, J. Prakash, J. Guo, R. Fergus, R. Ranganath, "KL-Regularized Reinforcement
+Learning is Designed to Mode Collapse", `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__
+(paper C).
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ import numpy as np
 
 from bonkl import tilt
 from bonkl.groups import as_reference
+
+__all__ = [
+    "ALGORITHMS", "anchor", "anchor_reference", "augment", "augment_lambda", "forward_target",
+    "log_reverse_target",
+]
 
 #: The names of the MARA algorithms (and vanilla) that the targets and the trainer accept.
 ALGORITHMS = ("vanilla", "algorithm_1", "algorithm_2", "algorithm_1_lambda")
@@ -62,7 +73,44 @@ def _batch(rewards, ref_logp, tau):
 
 
 def anchor(rewards, ref_logp, tau) -> int | None:
-    """Index of the anchor ``z`` (best-supported sample with reward >= τ), or None if none."""
+    r"""Index of the anchor ``z`` (best-supported sample with reward >= τ), or None if none.
+
+    Parameters
+    ----------
+    rewards : array_like
+        Rewards ``R`` of the batch, 1-D, finite.
+    ref_logp : array_like
+        Reference log-probabilities, same shape, finite.
+    tau : float
+        The threshold for good answers.
+
+    Returns
+    -------
+    int or None
+        ``z``; the first one on ties.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one length, or not finite.
+
+    Notes
+    -----
+    .. math::
+
+        z = \operatorname*{arg\,max}_{i:\ R_i \ge \tau} \pi_{\mathrm{ref}}(y_i).
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, §5, Algorithm 1.
+
+    Examples
+    --------
+    >>> from bonkl import mara
+    >>> mara.anchor([1.0, 0.0, 1.0], [-3.0, -0.1, -1.0], 1.0)
+    2
+    """
     rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
     if not good.any():
         return None
@@ -70,7 +118,51 @@ def anchor(rewards, ref_logp, tau) -> int | None:
 
 
 def augment(rewards, ref_logp, beta, tau) -> np.ndarray:
-    """Algorithm 1's rewards ``R̄`` for one batch; a batch with no good sample is unchanged."""
+    r"""Algorithm 1's rewards ``R̄`` for one batch; a batch with no good sample is unchanged.
+
+    Parameters
+    ----------
+    rewards : array_like
+        Rewards ``R`` of the batch, 1-D, finite.
+    ref_logp : array_like
+        Reference log-probabilities ``log π_ref(y_i)``, same shape, finite.
+    beta : float
+        The regularisation coefficient ``β > 0``.
+    tau : float
+        The threshold for good answers, finite.
+
+    Returns
+    -------
+    ndarray
+        ``R̄``, shaped like ``rewards``.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is not finite and positive, or the batch is malformed.
+
+    Notes
+    -----
+    Good samples (``R_i >= τ``) get
+
+    .. math::
+
+        \bar R_i = R(z)
+        + \beta\,\big(\log \pi_{\mathrm{ref}}(z) - \log \pi_{\mathrm{ref}}(y_i)\big),
+
+    the others keep ``R_i``; the usual regularised update then runs on ``R̄``.
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, §5, Algorithm 1, Eq. 11.
+
+    Examples
+    --------
+    >>> from bonkl import mara
+    >>> mara.augment([1.0, 0.0, 1.0], [-3.0, -0.1, -1.0], 0.5, 1.0)
+    array([2., 0., 1.])
+    """
     offsets, anchor_reward, good = _augmented_offsets(rewards, ref_logp, beta, tau)
     out = np.array(rewards, dtype=float)
     out[good] = anchor_reward + offsets[good]
@@ -94,11 +186,55 @@ def _augmented_offsets(rewards, ref_logp, beta, tau):
 
 
 def augment_lambda(rewards, ref_logp, policy_logp, beta, tau) -> np.ndarray:
-    """``algorithm_1_lambda``'s forward-KL rewards for one batch drawn from ``π_θ``.
+    r"""``algorithm_1_lambda``'s forward-KL rewards for one batch drawn from ``π_θ`` (ours).
 
-    Good samples get ``R̄_i = Λ̂ − (π_ref(y_i)/π_ref(z))(Λ̂ − R(z))`` with ``Λ̂ = mean_i (R̃_i +
-    β p̃_i/π_θ(y_i))`` (module doc), raised to the bound ``Λ₂ >= R(z) + β π_ref(z)`` (the flat
-    target's mass on ``z`` is at most 1); others keep ``R_i``. Unchanged without a good sample.
+    Parameters
+    ----------
+    rewards : array_like
+        Rewards ``R`` of the batch, 1-D, finite.
+    ref_logp : array_like
+        Reference log-probabilities ``log π_ref(y_i)``, same shape, finite.
+    beta : float
+        The regularisation coefficient ``β > 0``.
+    tau : float
+        The threshold for good answers, finite.
+    policy_logp : array_like
+        ``log π_θ(y_i)`` of the policy that drew the batch, same shape, finite.
+
+    Returns
+    -------
+    ndarray
+        ``R̄``, shaped like ``rewards``; unchanged without a good sample.
+
+    Raises
+    ------
+    ValueError
+        If ``policy_logp`` is not finite or not shaped like ``rewards``.
+
+    Notes
+    -----
+    Good samples get
+
+    .. math::
+
+        \bar R_i = \hat\Lambda - \frac{\pi_{\mathrm{ref}}(y_i)}{\pi_{\mathrm{ref}}(z)}
+        \big(\hat\Lambda - R(z)\big), \qquad
+        \hat\Lambda = \frac{1}{N}
+        \sum_i \Big(\tilde R_i + \beta\, \frac{\tilde p_i}{\pi_\theta(y_i)}\Big),
+
+    (module doc) raised to the bound ``Λ₂ >= R(z) + β π_ref(z)`` (the flat target's mass on
+    ``z`` is at most 1); others keep ``R_i``.
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, §5 (this forward-KL variant is ours).
+
+    Examples
+    --------
+    >>> from bonkl import mara
+    >>> mara.augment_lambda([1.0, 0.0], [-0.5, -1.0], [-0.5, -1.0], 0.5, 1.0)
+    array([1., 0.])
     """
     beta = _beta(beta)
     rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
@@ -122,7 +258,42 @@ def _lambda_offsets(log_ratio, gap):
 
 
 def anchor_reference(rewards, ref_logp, tau) -> tuple[np.ndarray, np.ndarray]:
-    """Algorithm 2 for one batch: ``(R̃, log p̃)``, good samples set to ``R(z)``, ``log π_ref(z)``."""
+    r"""Algorithm 2 for one batch: ``(R̃, log p̃)``, good samples set to ``R(z)``, ``log π_ref(z)``.
+
+    Parameters
+    ----------
+    rewards : array_like
+        Rewards ``R`` of the batch, 1-D, finite.
+    ref_logp : array_like
+        Reference log-probabilities, same shape, finite.
+    tau : float
+        The threshold for good answers.
+
+    Returns
+    -------
+    rewards : ndarray
+        ``R̃``.
+    ref_logp : ndarray
+        ``log p̃``, the reference log-probabilities used in the KL term.
+
+    Notes
+    -----
+    .. math::
+
+        (\tilde R_i, \tilde p_i) = \begin{cases} (R(z), \pi_{\mathrm{ref}}(z)) & R_i \ge \tau, \\
+        (R_i, \pi_{\mathrm{ref}}(y_i)) & \text{otherwise.} \end{cases}
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, Appendix B.8, Algorithm 2.
+
+    Examples
+    --------
+    >>> from bonkl import mara
+    >>> mara.anchor_reference([1.0, 0.0, 1.0], [-3.0, -0.1, -1.0], 1.0)
+    (array([1., 0., 1.]), array([-1. , -0.1, -1. ]))
+    """
     rewards, ref_logp, good = _batch(rewards, ref_logp, tau)
     z = anchor(rewards, ref_logp, tau)
     rewards, ref_logp = rewards.copy(), ref_logp.copy()
@@ -172,16 +343,113 @@ def _problem(p, r, beta, tau, algorithm, kl="reverse"):
 
 
 def log_reverse_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> np.ndarray:
-    """Log of the reverse-KL target that ``algorithm`` induces (``vanilla``: the Gibbs target).
+    r"""Log of the reverse-KL target that ``algorithm`` induces (``vanilla``: the Gibbs target).
 
-    ``τ`` is ignored by ``vanilla``. Finite in logs for any ``beta > 0``.
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities on the full outcome space, all ``> 0`` for MARA.
+    r : array_like
+        Rewards, same shape.
+    beta : float
+        The regularisation coefficient ``β > 0``.
+    tau : float
+        The threshold for good answers (ignored by ``vanilla``).
+    algorithm : str
+        One of :data:`ALGORITHMS`.
+
+    Returns
+    -------
+    ndarray
+        The log-target, shape ``(k,)``, finite in logs for any ``beta > 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``algorithm`` is unknown, ``beta`` not positive, or MARA meets a ``p = 0``.
+
+    Notes
+    -----
+    Algorithm 1 (and 2) under reverse KL:
+
+    .. math::
+
+        G(y) \propto p(y)\, e^{\bar R(y)/\beta} =
+        \begin{cases} p(z)\, e^{R(z)/\beta} & R(y) \ge \tau \\
+        p(y)\, e^{R(y)/\beta} & \text{otherwise,} \end{cases}
+
+    uniform over the good outcomes, reference-like elsewhere.
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__, §5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bonkl import mara
+    >>> p, r = [0.68, 0.30, 0.02], [0.0, 1.0, 1.0]
+    >>> np.exp(mara.log_reverse_target(p, r, 0.1, 1.0)).round(6)
+    array([5.10000e-05, 4.99974e-01, 4.99974e-01])
     """
     q, rewards, _, _ = _problem(p, r, beta, tau, algorithm, "reverse")
     return tilt.log_tilt(q, rewards, 1.0 / _beta(beta))
 
 
 def forward_target(p, r, beta, tau, algorithm: str = "algorithm_1") -> tuple[np.ndarray, float]:
-    """``(target, Λ)``: the forward-KL target that ``algorithm`` induces (see module doc)."""
+    r"""``(target, Λ)``: the forward-KL target that ``algorithm`` induces (see module doc).
+
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities on the full outcome space, all ``> 0`` for MARA.
+    r : array_like
+        Rewards, same shape.
+    beta : float
+        The regularisation coefficient ``β > 0``.
+    tau : float
+        The threshold for good answers (ignored by ``vanilla``).
+    algorithm : str
+        One of :data:`ALGORITHMS`.
+
+    Returns
+    -------
+    target : ndarray
+        The target, shape ``(k,)``.
+    lam : float
+        Its multiplier ``Λ``.
+
+    Raises
+    ------
+    ValueError
+        If ``algorithm`` is unknown, ``beta`` not positive, or MARA meets a ``p = 0``.
+
+    Notes
+    -----
+    The forward-KL target of the induced problem, e.g. for Algorithm 1
+
+    .. math::
+
+        G(y) = \frac{\beta\, p(y)}{\Lambda - \bar R(y)}, \qquad
+        \sum_y \frac{\beta\, p(y)}{\Lambda - \bar R(y)} = 1,
+
+    not flat on the good set (derived); Algorithm 2's and ``algorithm_1_lambda``'s are.
+
+    References
+    ----------
+    A. GX-Chen et al., "KL-Regularized Reinforcement Learning is Designed to Mode Collapse",
+    `arXiv:2510.20817 <https://arxiv.org/abs/2510.20817>`__,
+    §5 and Appendix B.8 (the forward-KL forms are derived).
+
+    Examples
+    --------
+    >>> from bonkl import mara
+    >>> p, r = [0.68, 0.30, 0.02], [0.0, 1.0, 1.0]
+    >>> target, lam = mara.forward_target(p, r, 0.1, 1.0, "algorithm_2")
+    >>> target.round(6)
+    array([0.063904, 0.468048, 0.468048])
+    """
     q, rewards, beta_eff, shift = _problem(p, r, beta, tau, algorithm, "forward")
     target, lam = tilt.forward_kl_target(q, rewards, beta_eff)
     return target, lam + shift

@@ -31,6 +31,11 @@ Two ways to get the law of the summed reward:
   ``ε·max φ·e^{θ(mμ_θ − s)}`` in ``N p(s)``; below the mean this grows, but there
   ``π_N(s) <= F(s)^N`` dies double-exponentially, so the mass-weighted error stays at the
   ``ε`` level (checked against mpmath at m <= 1000 in the tests).
+
+References
+----------
+J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of Language Model
+Alignment", `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__ (paper B).
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ from bonkl.groups import as_reference
 from bonkl.logspace import log1mexp
 from bonkl.tilt import cgf, kl_cap, kl_constrained, log_tilt
 
+__all__ = [
+    "Lattice", "best_of_n_vs_tilt", "lattice", "log_convolution_power", "log_reverse_kl",
+    "rate_function", "renyi_cross_entropy", "scaled_cgf", "scaled_cgf_renyi",
+    "scaled_cumulants", "sum_law", "tail_rate",
+]
+
 FFT_RESOLUTION = 1e-11  # φ(s) below this fraction of its peak is FFT noise
 EXACT_WORK = 1e7  # the exact recursion is used when m·(w+1)·(m·w+1) is below this
 TRUNCATION_LIMIT = 1e-12  # largest π_N mass we accept to leave out of the FFT window
@@ -52,7 +63,24 @@ _HALF = np.log(0.5)
 
 @dataclass(frozen=True)
 class Lattice:
-    """Per-token rewards ``r = offset + step·a`` with ``a = 0..width``; ``log_p`` over ``a``."""
+    r"""Per-token rewards ``r = offset + step·a`` with ``a = 0..width``; ``log_p`` over ``a``.
+
+    Attributes
+    ----------
+    log_p : ndarray
+        ``log p(a)`` over the lattice points ``a = 0..width`` (``-inf`` where empty).
+    offset : float
+        The smallest per-token reward on the support.
+    step : float
+        The gcd ``g`` of the reward gaps.
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> grid = memoryless.lattice([0.5, 0.25, 0.25], [1, 3, 7])
+    >>> grid.offset, grid.step, grid.width
+    (1.0, 2.0, 3)
+    """
 
     log_p: np.ndarray
     offset: float
@@ -68,7 +96,46 @@ class Lattice:
 
 
 def lattice(p, r) -> Lattice:
-    """The reward lattice of a per-token reference; rewards on the support must be integers."""
+    r"""The reward lattice of a per-token reference; rewards on the support must be integers.
+
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+
+    Returns
+    -------
+    Lattice
+        The lattice ``r = offset + step·a`` and the per-token law over ``a``.
+
+    Raises
+    ------
+    ValueError
+        If a reward on the support is not an integer, or the reward is constant there.
+
+    Notes
+    -----
+    With ``g`` the gcd of the reward gaps, the summed reward of ``m`` tokens lives on
+
+    .. math::
+
+        r(y) \in \{m\, r_{\min} + g\, s : s = 0, \dots, m w\}, \qquad
+        w = (r_{\max} - r_{\min})/g.
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__,
+    "Memoryless language model, linear reward".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> memoryless.lattice([0.5, 0.5], [0, 2]).log_p.round(6)
+    array([-0.693147, -0.693147])
+    """
     p, r = as_reference(p, r)
     support = p > 0
     rewards = r[support]
@@ -91,10 +158,35 @@ def _lattice_p(grid: Lattice) -> np.ndarray:
 
 
 def log_convolution_power(log_q: np.ndarray, m: int) -> np.ndarray:
-    """``log P(a_1 + .. + a_m = s)``, ``s = 0..m·w``, for i.i.d. ``a_i`` with log-pmf ``log_q``.
+    r"""``log P(a_1 + .. + a_m = s)``, ``s = 0..m·w``, for i.i.d. ``a_i`` with log-pmf ``log_q``.
 
+    Parameters
+    ----------
+    log_q : ndarray
+        Per-token log-pmf over ``a = 0..w`` (``-inf`` allowed).
+    m : int
+        Number of tokens.
+
+    Returns
+    -------
+    ndarray
+        The log-pmf of the sum, length ``m·w + 1``.
+
+    Notes
+    -----
     ``m`` log-space convolutions with the per-token pmf: exact in logs for every ``s``
-    (no tail is lost), ``O(m²w²)`` work.
+    (no tail is lost), ``O(m²w²)`` work:
+
+    .. math::
+
+        \log P_m(s) = \operatorname{logsumexp}_a \big(\log P_{m-1}(s - a) + \log q(a)\big).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bonkl import memoryless
+    >>> np.exp(memoryless.log_convolution_power(np.log([0.5, 0.5]), 3)).round(6)
+    array([0.125, 0.375, 0.375, 0.125])
     """
     width = log_q.size - 1
     law = np.zeros(1)
@@ -205,15 +297,60 @@ def _log_best_of_n(law: _SumLaw, m_delta: float) -> tuple[np.ndarray, ...]:
 
 
 def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
-    """Best-of-N (``N = e^{mδ}``) over length-``m`` sequences against ``φ_Δ``, ``Δ = mδ``.
+    r"""Best-of-N (``N = e^{mδ}``) over length-``m`` sequences against ``φ_Δ``, ``Δ = mδ``.
 
-    Paper B, "Best-of-N is asymptotically KL-constrained RL". Returns a dict of per-token
-    values (each divided by ``m``): ``reward_bon`` (``E_{π_N} r/m``), ``reward_tilt``
-    (``E_{φ_Δ} r/m = Λ'(λ)``), ``kl_bon`` (``KL(π_N ‖ p)/m``), ``kl_bon_to_tilt``
-    (``KL(π_N ‖ φ_Δ)/m``), ``kl_formula`` (``(log N − (N−1)/N)/m``), and ``lam`` (the
-    per-token λ), ``truncated_mass`` (bound on the π_N mass left out; 0 for ``exact``).
-    ``δ`` must lie in ``(0, log 1/p(C*))``; ``method``: ``auto`` (exact for small ``m``),
-    ``exact`` or ``fft`` (module doc).
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+    m : int
+        Sequence length, at least 1.
+    delta : float
+        Per-token KL ``δ`` in ``(0, log 1/p(C*))``.
+    method : {"auto", "exact", "fft"}
+        How the law of the summed reward is computed (module doc); ``auto`` is exact for
+        small ``m``.
+
+    Returns
+    -------
+    dict
+        Per-token values (each divided by ``m``): ``reward_bon`` (``E_{π_N} r/m``),
+        ``reward_tilt`` (``E_{φ_Δ} r/m = Λ'(λ)``), ``kl_bon`` (``KL(π_N ‖ p)/m``),
+        ``kl_bon_to_tilt`` (``KL(π_N ‖ φ_Δ)/m``), ``kl_formula`` (``(log N − (N−1)/N)/m``),
+        and ``lam`` (the per-token λ), ``truncated_mass`` (bound on the π_N mass left out;
+        0 for ``exact``).
+
+    Raises
+    ------
+    ValueError
+        If ``m < 1``, ``delta`` is outside ``(0, log 1/p(C*))``, the rewards are not integers,
+        or the FFT window would leave out more than ``TRUNCATION_LIMIT`` of π_N's mass.
+
+    Notes
+    -----
+    Both ``π_N`` and ``φ_Δ = φ_λ^{⊗m}`` have likelihood ratios to ``p`` that depend on ``y``
+    only through ``r(y)``: every quantity is a sum over the summed reward ``s``, with
+
+    .. math::
+
+        \pi_N(s) = F(s)^N - F(s-1)^N, \qquad N = e^{m\delta},
+
+        \frac{1}{m}\mathrm{KL}(\pi_N \,\|\, \phi_\Delta) \to 0 \quad (m \to \infty).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__,
+    "Best-of-N is asymptotically KL-constrained RL".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> out = memoryless.best_of_n_vs_tilt([0.5, 0.5], [0, 1], 50, 0.1)
+    >>> round(out["reward_bon"], 4), round(out["reward_tilt"], 4), round(out["kl_bon"], 4)
+    (0.685, 0.7198, 0.0793)
     """
     m = int(m)
     if m < 1:
@@ -254,11 +391,45 @@ def best_of_n_vs_tilt(p, r, m: int, delta: float, method: str = "auto") -> dict:
 
 
 def log_reverse_kl(p, r, m: int, delta: float) -> float:
-    """``log(KL(φ_Δ ‖ π_N)/m)`` with ``N = e^{mδ}``: the reverse direction (paper B).
+    r"""``log(KL(φ_Δ ‖ π_N)/m)`` with ``N = e^{mδ}``: the reverse direction (ours, after paper B).
 
-    ``KL(φ ‖ π_N) = Σ_s φ(s)·(−log π_N(s)) − H(φ)``, where ``−log π_N(s)`` is astronomically
-    large below best-of-N's range (``≈ N·S(s)``), so the cross term is summed in logs.
-    It needs the whole law of the summed reward: exact method only (``m`` up to ~10³).
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+    m : int
+        Sequence length.
+    delta : float
+        Per-token KL ``δ`` in ``(0, log 1/p(C*))``.
+
+    Returns
+    -------
+    float
+        The log of the per-token reverse KL.
+
+    Notes
+    -----
+    .. math::
+
+        \mathrm{KL}(\phi_\Delta \,\|\, \pi_N) = \sum_s \phi(s)\,\big(-\log \pi_N(s)\big) - H(\phi),
+
+    where ``−log π_N(s)`` is astronomically large below best-of-N's range (``≈ N·S(s)``), so
+    the cross term is summed in logs. It needs the whole law of the summed reward: exact
+    method only (``m`` up to ~10³).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__ (the reverse direction is ours).
+
+    Examples
+    --------
+    >>> import math
+    >>> from bonkl import memoryless
+    >>> round(math.exp(memoryless.log_reverse_kl([0.5, 0.5], [0, 1], 10, 0.1)), 4)
+    0.0356
     """
     m = int(m)
     _, lam = kl_constrained(p, r, delta)
@@ -274,12 +445,45 @@ def log_reverse_kl(p, r, m: int, delta: float) -> float:
 
 
 def rate_function(p, r, lam, x):
-    """``I(x) = sup_t [t·x − Λ(λ+t) + Λ(λ)]``, the LDP rate of ``r(Y)/m`` under ``φ_λ^{⊗m}``.
+    r"""``I(x) = sup_t [t·x − Λ(λ+t) + Λ(λ)]``, the LDP rate of ``r(Y)/m`` under ``φ_λ^{⊗m}``.
 
-    Paper B, "Large deviations"; equal to ``KL(φ_{λ_x} ‖ φ_λ)`` with ``Λ'(λ_x) = x``. Finite
-    on ``[r_min, r_max]`` (``inf`` outside), zero at ``x = Λ'(λ)``. The maximising ``t`` is
-    found by Brent's method; the sup form is stationary in ``t``, so its rounding is
-    second-order. At the ends, ``I = −log φ_λ(r = x)``. Scalar or array ``x``.
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, non-negative, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``, finite; ties allowed.
+    lam : float
+        The per-token tilt ``λ >= 0``.
+    x : float or array_like
+        Per-token reward level(s).
+
+    Returns
+    -------
+    float or ndarray
+        ``I(x)``: a float for a scalar ``x``, else an array of ``x``'s shape.
+
+    Notes
+    -----
+    .. math::
+
+        I(x) = \sup_t \big[t x - \Lambda(\lambda + t) + \Lambda(\lambda)\big]
+        = \mathrm{KL}(\phi_{\lambda_x} \,\|\, \phi_\lambda), \qquad \Lambda'(\lambda_x) = x.
+
+    Finite on ``[r_min, r_max]`` (``inf`` outside), zero at ``x = Λ'(λ)``. The maximising
+    ``t`` is found by Brent's method; the sup form is stationary in ``t``, so its rounding is
+    second-order. At the ends, ``I = −log φ_λ(r = x)``.
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Large deviations".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> memoryless.rate_function([0.5, 0.5], [0.0, 1.0], 0.0, [0.5, 1.0, 2.0]).round(6)
+    array([0.      , 0.693147,      inf])
     """
     p, r = as_reference(p, r)
     base = np.exp(log_tilt(p, r, lam))
@@ -317,10 +521,48 @@ def _rate_inside(base: np.ndarray, r: np.ndarray, x: float) -> float:
 
 
 def sum_law(p, r, lam, m: int, method: str = "exact") -> tuple[np.ndarray, np.ndarray]:
-    """``(rewards, log_pmf)``: the law of ``r(Y)`` for ``Y ~ φ_λ^{⊗m}`` (integer rewards).
+    r"""``(rewards, log_pmf)``: the law of ``r(Y)`` for ``Y ~ φ_λ^{⊗m}`` (integer rewards).
 
-    ``exact``: every reachable value, in logs; ``fft``: the values within the FFT's
-    resolution of the peak (see the module doc).
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+    lam : float
+        The per-token tilt ``λ >= 0``.
+    m : int
+        Sequence length.
+    method : {"exact", "fft"}
+        ``exact``: every reachable value, in logs; ``fft``: the values within the FFT's
+        resolution of the peak (module doc).
+
+    Returns
+    -------
+    rewards : ndarray
+        The summed rewards with a finite log-probability.
+    log_pmf : ndarray
+        Their log-probabilities under ``φ_λ^{⊗m}``.
+
+    Notes
+    -----
+    .. math::
+
+        \phi_\lambda^{\otimes m}\big(r(Y) = s\big) = p\big(r(Y) = s\big)\,
+        e^{\lambda s - m \Lambda(\lambda)}.
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Computation".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bonkl import memoryless
+    >>> rewards, log_pmf = memoryless.sum_law([0.5, 0.5], [0, 1], 0.0, 2)
+    >>> rewards, np.exp(log_pmf).round(6)
+    (array([0., 1., 2.]), array([0.25, 0.5 , 0.25]))
     """
     grid = lattice(p, r)
     theta = float(lam) * grid.step
@@ -330,11 +572,52 @@ def sum_law(p, r, lam, m: int, method: str = "exact") -> tuple[np.ndarray, np.nd
 
 
 def tail_rate(p, r, lam, m: int, x, tail: str = "upper") -> np.ndarray:
-    """``−(1/m)·log P_φ(r(Y)/m >= x)`` (``tail="upper"``) or ``P_φ(r(Y)/m <= x)`` (``"lower"``)
+    r"""``−(1/m)·log P_φ(r(Y)/m >= x)`` (``tail="upper"``) or ``P_φ(r(Y)/m <= x)`` (``"lower"``)
     at finite ``m``, ``Y ~ φ_λ^{⊗m}`` (exact law, logs).
 
-    Converges to :func:`rate_function` for ``x`` above the mean (upper) or below it (lower)
-    (paper B's LDP, abstract; "Large deviations").
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+    lam : float
+        The per-token tilt ``λ >= 0``.
+    m : int
+        Sequence length.
+    x : float or array_like
+        Per-token reward level(s).
+    tail : {"upper", "lower"}
+        Which tail.
+
+    Returns
+    -------
+    ndarray
+        The finite-``m`` tail rate per ``x`` (``inf`` where the tail is empty).
+
+    Raises
+    ------
+    ValueError
+        If ``tail`` is neither ``"upper"`` nor ``"lower"``.
+
+    Notes
+    -----
+    Converges to :func:`rate_function` for ``x`` above the mean (upper) or below it (lower):
+
+    .. math::
+
+        -\frac{1}{m} \log P_\phi\Big(\frac{r(Y)}{m} \ge x\Big) \to I(x) \quad (m \to \infty).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Large deviations".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> memoryless.tail_rate([0.5, 0.5], [0, 1], 0.0, 4, [1.0]).round(6)  # log 2
+    array([0.693147])
     """
     if tail not in ("upper", "lower"):
         raise ValueError(f"tail must be 'upper' or 'lower', got {tail!r}")
@@ -355,10 +638,45 @@ def tail_rate(p, r, lam, m: int, x, tail: str = "upper") -> np.ndarray:
 
 
 def scaled_cumulants(p, r, lam, m: int, method: str = "exact") -> np.ndarray:
-    """``κ_k(r(Y))/m``, ``k = 1..4``, from the law of ``r(Y)``, ``Y ~ φ_λ^{⊗m}``.
+    r"""``κ_k(r(Y))/m``, ``k = 1..4``, from the law of ``r(Y)``, ``Y ~ φ_λ^{⊗m}``.
 
-    Equal to ``Λ^{(k)}(λ)`` at every ``m`` (paper B, "Large deviations"); computed here from
-    the summed reward's pmf, as a check of the law, with moments about its mean.
+    Parameters
+    ----------
+    p : array_like
+        Per-token reference probabilities, shape ``(k,)``, summing to 1.
+    r : array_like
+        Per-token rewards, shape ``(k,)``: integers on the support of ``p``.
+    lam : float
+        The per-token tilt ``λ >= 0``.
+    m : int
+        Sequence length.
+    method : {"exact", "fft"}
+        How the law is computed (:func:`sum_law`).
+
+    Returns
+    -------
+    ndarray
+        ``[κ_1/m, κ_2/m, κ_3/m, κ_4/m]``.
+
+    Notes
+    -----
+    Equal to ``Λ^{(k)}(λ)`` at every ``m``; computed here from the summed reward's pmf, as a
+    check of the law, with moments about its mean:
+
+    .. math::
+
+        \frac{\kappa_k(r(Y))}{m} = \Lambda^{(k)}(\lambda).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Large deviations".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> memoryless.scaled_cumulants([0.5, 0.5], [0, 1], 0.0, 8).round(6)
+    array([ 0.5  ,  0.25 ,  0.   , -0.125])
     """
     rewards, log_pmf = sum_law(p, r, lam, m, method)
     weight = np.exp(log_pmf - special.logsumexp(log_pmf))
@@ -369,10 +687,46 @@ def scaled_cumulants(p, r, lam, m: int, method: str = "exact") -> np.ndarray:
 
 
 def renyi_cross_entropy(phi, log_q, alpha: float) -> float:
-    """``H_α(φ; q) = (1/(1−α))·log Σ_y φ(y)·q(y)^{α−1}`` in nats, ``α ≠ 1`` (our convention).
+    r"""``H_α(φ; q) = (1/(1−α))·log Σ_y φ(y)·q(y)^{α−1}`` in nats, ``α ≠ 1`` (our convention).
 
-    Paper B, "Rényi cross-entropy form" (the paper's normalisation was not recovered;
-    this is the digest's).
+    Parameters
+    ----------
+    phi : array_like
+        A probability vector.
+    log_q : array_like
+        ``log q``, same shape.
+    alpha : float
+        The order ``α ≠ 1``.
+
+    Returns
+    -------
+    float
+        ``H_α(φ; q)`` in nats.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha == 1``.
+
+    Notes
+    -----
+    .. math::
+
+        H_\alpha(\phi; q) = \frac{1}{1 - \alpha} \log \sum_y \phi(y)\, q(y)^{\alpha - 1}.
+
+    The paper's normalisation was not recovered; this is the digest's.
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Rényi cross-entropy form".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bonkl import memoryless
+    >>> round(memoryless.renyi_cross_entropy([0.5, 0.5], np.log([0.5, 0.5]), 2.0), 6)  # log 2
+    0.693147
     """
     alpha = float(alpha)
     if alpha == 1:
@@ -384,10 +738,47 @@ def renyi_cross_entropy(phi, log_q, alpha: float) -> float:
 
 
 def scaled_cgf_renyi(p, r, lam, t: float) -> float:
-    """``t·log Σ_y e^{r(y)} − t·H_{1+t}(φ_λ; q_r)`` with ``q_r = e^r/Σ e^r`` (paper B).
+    r"""``t·log Σ_y e^{r(y)} − t·H_{1+t}(φ_λ; q_r)`` with ``q_r = e^r/Σ e^r`` (paper B).
 
-    Equals the scaled CGF ``lim (1/m) log E_{φ_Δ} e^{t r(Y)} = Λ(λ+t) − Λ(λ)`` for ``t ≠ 0``:
-    ``−t·H_{1+t}(φ; q) = log Σ φ q^t = log E_φ e^{t r} − t·log Σ e^r``.
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, non-negative, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``, finite; ties allowed.
+    lam : float
+        The per-token tilt ``λ >= 0``.
+    t : float
+        The CGF's argument, ``t ≠ 0``.
+
+    Returns
+    -------
+    float
+        The scaled CGF in its Rényi form.
+
+    Notes
+    -----
+    Equals the scaled CGF ``lim (1/m) log E_{φ_Δ} e^{t r(Y)} = Λ(λ+t) − Λ(λ)`` for ``t ≠ 0``,
+    since ``−t·H_{1+t}(φ; q) = log Σ φ q^t = log E_φ e^{t r} − t·log Σ e^r``:
+
+    .. math::
+
+        \Lambda(\lambda + t) - \Lambda(\lambda)
+        = t \log \sum_y e^{r(y)} - t\, H_{1+t}(\phi_\lambda; q_r).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__,
+    "Rényi cross-entropy form" (a derived rewrite).
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> p, r = [0.5, 0.5], [0.0, 1.0]
+    >>> renyi = memoryless.scaled_cgf_renyi(p, r, 0.3, 0.7)
+    >>> round(renyi - memoryless.scaled_cgf(p, r, 0.3, 0.7), 12)
+    0.0
     """
     p, r = as_reference(p, r)
     log_norm = float(special.logsumexp(r))
@@ -396,6 +787,41 @@ def scaled_cgf_renyi(p, r, lam, t: float) -> float:
 
 
 def scaled_cgf(p, r, lam, t: float) -> float:
-    """``Λ(λ+t) − Λ(λ)`` (paper B): the scaled CGF of ``r(Y)``, ``Y ~ φ_λ^{⊗m}``, at every m."""
+    r"""``Λ(λ+t) − Λ(λ)`` (paper B): the scaled CGF of ``r(Y)``, ``Y ~ φ_λ^{⊗m}``, at every m.
+
+    Parameters
+    ----------
+    p : array_like
+        Reference probabilities, shape ``(k,)``, non-negative, summing to 1.
+    r : array_like
+        Rewards, shape ``(k,)``, finite; ties allowed.
+    lam : float
+        The per-token tilt.
+    t : float
+        The CGF's argument.
+
+    Returns
+    -------
+    float
+        ``Λ(λ+t) − Λ(λ)``.
+
+    Notes
+    -----
+    .. math::
+
+        \frac{1}{m} \log \mathbb{E}_{\phi_\lambda^{\otimes m}} e^{t\, r(Y)}
+        = \Lambda(\lambda + t) - \Lambda(\lambda).
+
+    References
+    ----------
+    J. Q. Yang et al., "Asymptotics of Language Model Alignment",
+    `arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__, "Large deviations".
+
+    Examples
+    --------
+    >>> from bonkl import memoryless
+    >>> round(memoryless.scaled_cgf([0.5, 0.5], [0.0, 1.0], 0.0, 1.0), 6)  # log((1 + e)/2)
+    0.620115
+    """
     return cgf(p, r, float(lam) + t) - cgf(p, r, lam)
 
