@@ -15,7 +15,11 @@ The public mathematics, reached as ``import bonkl; bonkl.bestofn.kl(...)``,
 - :mod:`bonkl.tradeoff`: win-rate/KL trade-off curves (paper A, §7);
 - :mod:`bonkl.logspace`, :mod:`bonkl.divergence`, :mod:`bonkl.groups`: the log-space
   helpers, KL from logs, and reward tie groups they share;
-- :mod:`bonkl.references`: the study's reference families and users' sample files.
+- :mod:`bonkl.references`: the study's reference families and users' sample files;
+- :mod:`bonkl.sampled`: best-of-n's KL and win rate from a model's sampled candidates, with
+  intervals (exact when a prompt's file enumerates its support; paper A, ours);
+- :mod:`bonkl.reward_laws`: sequence models whose reward law is known exactly, the ground
+  truth of :mod:`bonkl.sampled`'s estimators.
 
 The rest is laid out by role: :mod:`bonkl.rl` (sampled RL), :mod:`bonkl.study` (one module
 per pipeline stage), :mod:`bonkl.plots` (one module per stage), :mod:`bonkl.plumbing`
@@ -45,7 +49,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 __all__ = [
     "bestofn", "collapse", "divergence", "groups", "logspace", "mara", "memoryless",
-    "references", "rewind", "tilt", "tradeoff",
+    "references", "reward_laws", "rewind", "sampled", "tilt", "tradeoff",
 ]
 
 

@@ -23,6 +23,11 @@ from bonkl.divergence import kl_from_logs
 from bonkl.groups import RewardGroups, as_reference, reward_groups
 from bonkl.logspace import log1mexp
 
+__all__ = ["binary_kl_closed_form", "estimator_monte_carlo", "expected_kl_estimator",
+           "expected_kl_estimator_of_groups", "gap_bound_reported", "gap_bound_tie_groups", "kl",
+           "kl_estimator", "kl_formula", "kl_of_groups", "pmf", "sample", "top_mass", "win_rate",
+           "win_rate_of_groups"]
+
 # A group whose best-of-n mass is below e^-48 of its reference mass adds to the KL the term
 # p(C)·(1 + e^ℓ(ℓ - 1)) with ℓ < -48, i.e. p(C) to a relative 2^-60: it is summed in closed
 # form. A group whose best-of-n mass is below e^-746 underflows to 0 in doubles.

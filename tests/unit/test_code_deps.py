@@ -66,9 +66,6 @@ def test_a_missing_dynamic_module_is_an_import_error(tmp_path):
         library_files(str(script), str(SRC), ("bonkl.plots.no_such_stage",))
 
 
-@pytest.mark.xfail(strict=True, reason="ModuleFinder.import_hook raises its own ImportError "
-                   "('No module named ...') instead of returning None, so code_deps' message "
-                   "naming the script is never reached (reported to the lead)")
 def test_a_missing_dynamic_module_names_the_script(tmp_path):
     script = tmp_path / "dispatch.py"
     script.write_text("import importlib\n", encoding="utf-8")

@@ -222,11 +222,11 @@ def test_forward_kl_matched_hits_delta_and_kl_falls_with_beta():
     kls = [kl_from_logs(np.log(tilt.forward_kl_target(p, r, b)[0]), np.log(p)) for b in betas]
     assert np.all(np.diff(kls) < 0)
     for delta in (1e-4, 0.5, 1.8):
-        target, beta = regularized.forward_kl_matched(p, r, delta)
+        target, beta = tilt.forward_kl_matched(p, r, delta)
         assert kl_from_logs(np.log(target), np.log(p)) == pytest.approx(delta, rel=1e-12)
         assert target[2] / target[3] == pytest.approx(2.0, rel=1e-13)
     with pytest.raises(ValueError, match="delta"):
-        regularized.forward_kl_matched(p, r, tilt.kl_cap(p, r))
+        tilt.forward_kl_matched(p, r, tilt.kl_cap(p, r))
 
 
 def test_cross_paper_keeps_reference_proportions():

@@ -25,7 +25,11 @@ def library_files(script: str, src: str, dynamic: tuple[str, ...] = ()) -> tuple
     finder = ModuleFinder(path=[src])
     finder.run_script(script)
     for name in dynamic:
-        if finder.import_hook(name) is None:
+        try:
+            found = finder.import_hook(name)
+        except ImportError:
+            found = None
+        if found is None:
             raise ImportError(f"{script}: cannot find the module {name!r} under {src}")
     root = Path(src).resolve() / "bonkl"
     files = {

@@ -281,31 +281,6 @@ EXAMPLES = {
 
 
 # ---------------------------------------------------------------- across papers
-def forward_kl_matched(p, r, delta) -> tuple[np.ndarray, float]:
-    """``(G_fwd, β)``: the forward-KL-regularised target with ``KL(G_fwd ‖ p) = Δ``.
-
-    ``KL(G_fwd,β ‖ p)`` falls from ``log 1/p(C*)`` (β → 0) to 0 (β → ∞) (the tests check
-    monotonicity on a grid); Brent's method on ``log β`` solves it for ``0 < Δ < log 1/p(C*)``.
-    """
-    p, r = as_reference(p, r)
-    if not 0 < delta < tilt.kl_cap(p, r):
-        raise ValueError(f"delta = {delta!r} must lie in (0, log 1/p(C*))")
-    log_p = np.log(p)
-
-    def excess(log_beta):
-        target, _ = tilt.forward_kl_target(p, r, np.exp(log_beta))
-        with np.errstate(divide="ignore"):
-            return float(kl_from_logs(np.log(target), log_p)) - delta
-
-    low, high = -2.0, 2.0
-    while excess(low) < 0:
-        low -= 4.0
-    while excess(high) > 0:
-        high += 4.0
-    log_beta = optimize.brentq(excess, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps)
-    return tilt.forward_kl_target(p, r, np.exp(log_beta))[0], float(np.exp(log_beta))
-
-
 def cross_paper(p, r, ns) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mass on each top-reward outcome (each good mode) at best-of-n's exact KL, per ``n``.
 
@@ -320,7 +295,7 @@ def cross_paper(p, r, ns) -> tuple[pd.DataFrame, pd.DataFrame]:
         pmf = bestofn.pmf(p, r, n)
         delta = float(bestofn.kl(p, r, n))
         phi, lam = tilt.kl_constrained(p, r, delta)
-        forward, beta = forward_kl_matched(p, r, delta)
+        forward, beta = tilt.forward_kl_matched(p, r, delta)
         for method, target, parameter in [("best-of-n", pmf, float(n)),
                                           ("KL-constrained = reverse-KL", phi, 1.0 / lam),
                                           ("forward-KL", forward, beta)]:
