@@ -1,10 +1,18 @@
-"""Language models whose reward law under the reference is known exactly, while their outcomes
+r"""Language models whose reward law under the reference is known exactly, while their outcomes
 cannot be enumerated: ground truth for the sampled estimators of :mod:`bonkl.sampled`.
 
 A :class:`SequenceModel` answers a prompt with one of a few *heavy answers* (given masses)
 or, with the remaining mass, a *tail* completion: a length ``l`` drawn from a length law, then
 ``l`` i.i.d. tokens from ``q`` (``k`` tokens, ``k^l`` sequences per length; a completion's
-log-prob is ``log(1 - H) + log P(l) + Σ log q(y_i)``, exact). Its reward is one of
+log-prob is ``log(1 - H) + log P(l) + Σ log q(y_i)``, exact):
+
+.. math::
+
+    p(y) = \begin{cases} m_j & y \text{ the heavy answer } j, \\
+    (1 - H)\, P(l) \prod_{i=1}^{l} q(y_i) & y = y_1 \dots y_l \text{ in the tail},
+    \end{cases} \qquad H = \sum_j m_j.
+
+Its reward is one of
 
 - ``"neg-length"``: minus the length in tokens (paper A's reward; many ties);
 - ``"loglik"``: the completion's log-prob (paper A's other reward); the heavy answers sit
@@ -27,8 +35,10 @@ case agrees with :func:`bonkl.bestofn.kl` (tests).
 
 References
 ----------
-Beirami et al., "Theoretical guarantees on the best-of-n alignment policy", arXiv:2401.01879;
-Yang et al., "Asymptotics of language model alignment", arXiv:2404.01730 (memoryless model).
+Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+`arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A);
+Yang et al., "Asymptotics of language model alignment",
+`arXiv:2404.01730 <https://arxiv.org/abs/2404.01730>`__ (paper B, memoryless model).
 
 Examples
 --------
@@ -49,6 +59,8 @@ from scipy import special, stats
 from bonkl import memoryless
 from bonkl.sampled import law_kl_and_win_rate
 
+__all__ = ["MODELS", "REWARDS", "Answer", "SequenceModel", "prompt_models"]
+
 #: The rewards a model can give (module doc).
 REWARDS = ("neg-length", "loglik", "score", "linear", "verifier")
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -56,14 +68,35 @@ _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 @dataclass(frozen=True)
 class Answer:
-    """A heavy answer: its text, reference mass, length in tokens, score and correctness."""
+    """A heavy answer: its text, reference mass, length in tokens, score and correctness.
+
+    Attributes
+    ----------
+    text : str
+        The completion's text.
+    mass : float
+        Its reference mass ``m_j`` (exact).
+    length : int
+        Its length in tokens (its reward under ``"neg-length"`` is ``-length``).
+    score : float
+        Its reward under ``"score"``.
+    correct : bool
+        Its reward under ``"verifier"`` (1 when correct).
+    linear : int
+        Its reward under ``"linear"``.
+
+    Examples
+    --------
+    >>> Answer("Paris", 0.6, 1, score=1.0)
+    Answer(text='Paris', mass=0.6, length=1, score=1.0, correct=True, linear=0)
+    """
 
     text: str
     mass: float
     length: int
     score: float = 0.0
     correct: bool = True
-    linear: int = 0  # its reward under "linear"
+    linear: int = 0
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -77,10 +110,50 @@ def _mix(x: np.ndarray) -> np.ndarray:
 class SequenceModel:
     """Heavy answers plus a memoryless tail; see the module doc.
 
-    Attributes: ``name``; ``reward`` (one of :data:`~bonkl.reward_laws.REWARDS`);
-    ``token_p`` (``q``); ``lengths`` and ``length_p`` (the tail's length law); ``answers``;
-    ``token_reward`` (integers, for ``linear``); ``threshold`` (for ``verifier``); ``prompt``
-    (its text).
+    Attributes
+    ----------
+    name : str
+        The model's name.
+    reward : str
+        One of :data:`~bonkl.reward_laws.REWARDS`.
+    token_p : tuple
+        ``q``, the tail's token probabilities (summing to 1).
+    lengths, length_p : tuple
+        The tail's length law: lengths and their probabilities ``P(l)`` (summing to 1).
+    answers : tuple of Answer
+        The heavy answers (masses summing below 1).
+    token_reward : tuple
+        Integers, for ``linear``.
+    threshold : int
+        For ``verifier``: the fewest copies of token 0 in a correct tail completion.
+    prompt : str
+        Its text.
+    vocabulary : tuple
+        Words of the tokens (default ``w0, w1, ...``), for :meth:`SequenceModel.text`.
+
+    Raises
+    ------
+    ValueError
+        If ``reward`` is not in :data:`REWARDS`, ``token_p`` or ``length_p`` does not sum to
+        1, the answers' masses sum to 1 or more, or under ``loglik`` the tail does not lie
+        below the heavy answers.
+
+    Examples
+    --------
+    A coin-flip tail of one or two tokens under minus-length, with a heavy answer of mass 0.2:
+
+    >>> from bonkl import bestofn
+    >>> model = SequenceModel("coin", "neg-length", token_p=(0.5, 0.5), lengths=(1, 2),
+    ...                       length_p=(0.5, 0.5), answers=(Answer("yes", 0.2, 1),))
+    >>> continuous, atom = model.law()  # rewards -2 and -1
+    >>> continuous, atom.round(6)
+    (array([0., 0.]), array([0.4, 0.6]))
+    >>> kl, win = model.exact([1, 2])
+    >>> bool(np.allclose(kl, bestofn.kl([0.4, 0.6], [-2, -1], [1, 2]), rtol=1e-12, atol=0))
+    True
+    >>> draws = model.draw(np.random.default_rng(0), 5)
+    >>> draws["tokens"].shape, bool(np.all(np.isin(draws["reward"], [-2.0, -1.0])))
+    ((5, 2), True)
     """
 
     name: str
@@ -118,7 +191,14 @@ class SequenceModel:
 
     def largest_tail_atom(self) -> float:
         """A bound on the tail's largest atom under ``score`` (one sequence) or an estimate
-        under ``loglik`` (the multinomial mass of the rounded mean composition, near the mode)."""
+        under ``loglik`` (the multinomial mass of the rounded mean composition, near the mode).
+
+        Returns
+        -------
+        float
+            Under ``score``: ``(1 - H) max_l P(l) (max q)^l``; otherwise (meant for ``loglik``):
+            ``(1 - H) max_l P(l) Mult(c_l; l, q)``, ``c_l`` the rounded composition ``l q``.
+        """
         q = np.asarray(self.token_p)
         tail = 1.0 - self.heavy
         if self.reward == "score":
@@ -133,7 +213,18 @@ class SequenceModel:
     # ------------------------------------------------------------------ exact reward law
     def law(self) -> tuple[np.ndarray, np.ndarray]:
         """``(continuous, atom)`` per reward level in increasing reward (masses summing to 1):
-        the exact reward law (continuous limit of the tail under ``score`` and ``loglik``)."""
+        the exact reward law (continuous limit of the tail under ``score`` and ``loglik``).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(continuous, atom)``, the input of :func:`bonkl.sampled.law_kl_and_win_rate`.
+            Under ``score`` the tail's ``1 - H`` is split at the answers' scores by the
+            standard normal's cdf; under ``loglik`` it is one continuous piece below the
+            answers; under ``verifier`` the correct tail mass is
+            ``(1 - H) Σ_l P(l) P(Binomial(l, q_0) >= threshold)``; under ``linear`` each
+            length's reward law is :func:`bonkl.memoryless.sum_law`.
+        """
         tail = 1.0 - self.heavy
         q = np.asarray(self.token_p)
         pl = np.asarray(self.length_p)
@@ -175,7 +266,19 @@ class SequenceModel:
                 "loglik": float(np.log(answer.mass))}[self.reward]
 
     def exact(self, n) -> tuple[np.ndarray, np.ndarray]:
-        """Exact ``KL(π_n ‖ p)`` (nats) and ``W_n`` for each ``n``."""
+        """Exact ``KL(π_n ‖ p)`` (nats) and ``W_n`` for each ``n``.
+
+        Parameters
+        ----------
+        n : float or array_like
+            Values of ``n >= 1``.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(kl, win_rate)`` of :meth:`SequenceModel.law`, by
+            :func:`bonkl.sampled.law_kl_and_win_rate`, each of ``n``'s shape (at least 1-D).
+        """
         continuous, atom = self.law()
         return law_kl_and_win_rate(continuous, atom, np.atleast_1d(np.asarray(n, float)))
 
@@ -183,7 +286,20 @@ class SequenceModel:
     def draw(self, rng: np.random.Generator, size: int) -> dict:
         """``size`` i.i.d. completions: arrays ``key`` (uint64, one per distinct completion),
         ``logprob`` (exact), ``reward``, ``length``, ``tokens`` (``(size, max length)``,
-        ``-1`` past the end; heavy answers all ``-1``) and ``answer`` (index or ``-1``)."""
+        ``-1`` past the end; heavy answers all ``-1``) and ``answer`` (index or ``-1``).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The source of the draws.
+        size : int
+            The number of completions.
+
+        Returns
+        -------
+        dict
+            The arrays above, by name, each with ``size`` rows.
+        """
         masses = np.r_[[a.mass for a in self.answers], 1.0 - self.heavy]
         which = rng.choice(masses.size, size=size, p=masses / masses.sum())
         answer = np.where(which < len(self.answers), which, -1)
@@ -232,7 +348,19 @@ class SequenceModel:
         return value
 
     def text(self, tokens: np.ndarray, answer: np.ndarray) -> list[str]:
-        """Completion texts: an answer's text, or the tail's tokens as words."""
+        """Completion texts: an answer's text, or the tail's tokens as words.
+
+        Parameters
+        ----------
+        tokens, answer : numpy.ndarray
+            :meth:`SequenceModel.draw`'s ``tokens`` and ``answer``.
+
+        Returns
+        -------
+        list of str
+            One text per row, the words of ``vocabulary`` (``w0, w1, ...`` by default)
+            joined by spaces.
+        """
         words = np.asarray(self.vocabulary or [f"w{j}" for j in range(len(self.token_p))],
                            dtype=object)
         out = []
@@ -281,9 +409,53 @@ MODELS = {
 
 
 def prompt_models(reward: str) -> dict[str, SequenceModel]:
-    """Paper A's Fig. 4 prompts as known-law models under ``reward`` (``loglik`` or
+    r"""Paper A's Fig. 4 prompts as known-law models under ``reward`` (``loglik`` or
     ``neg-length``): a low-entropy factual prompt with a heavy answer, a yes/no prompt whose
-    few short answers hold most of the mass, an open-ended prompt with only a diffuse tail."""
+    few short answers hold most of the mass, an open-ended prompt with only a diffuse tail.
+
+    Parameters
+    ----------
+    reward : str
+        ``"loglik"`` or ``"neg-length"`` (paper A's two rewards; any of :data:`REWARDS` is
+        accepted).
+
+    Returns
+    -------
+    dict of str to SequenceModel
+        The three models by prompt text, named ``prompt-0``, ``prompt-1``, ``prompt-2``.
+
+    Notes
+    -----
+    Every tail draws tokens from a Zipf law over 32 words and a length uniform on
+    ``[l_0, l_1]`` (4 to 40 tokens for the two short-answer prompts, 30 to 80 for the poem):
+
+    .. math::
+
+        q(j) = \frac{j^{-1.1}}{\sum_{k=1}^{32} k^{-1.1}}, \qquad
+        P(l) = \frac{1}{l_1 - l_0 + 1}, \qquad
+        p(y) = (1 - H)\, P(l) \prod_{i=1}^{l} q(y_i).
+
+    The factual prompt's answers hold ``H = 0.9`` (``Paris`` 0.72), the yes/no prompt's
+    ``H = 0.7``; the poem has none, so under ``loglik`` its reward law has no atom and its
+    best-of-n KL is ``log n - (n-1)/n``.
+
+    References
+    ----------
+    Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A), Fig. 4.
+
+    Examples
+    --------
+    >>> from bonkl import bestofn
+    >>> models = prompt_models("loglik")
+    >>> [(model.name, round(model.heavy, 6)) for model in models.values()]
+    [('prompt-0', 0.9), ('prompt-1', 0.7), ('prompt-2', 0.0)]
+    >>> kl = {text: float(model.exact(4)[0][0]) for text, model in models.items()}
+    >>> bool(abs(kl["Write a short poem about the sea."] - bestofn.kl_formula(4)) < 1e-12)
+    True
+    >>> round(kl["What is the capital of France?"], 6)
+    0.300193
+    """
     vocabulary = tuple(f"w{j}" for j in range(32))
     specs = [
         ("What is the capital of France?",

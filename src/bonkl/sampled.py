@@ -1,4 +1,4 @@
-"""Best-of-n KL and win rate from a model's *sampled* candidates, with 95 % intervals.
+r"""Best-of-n KL and win rate from a model's *sampled* candidates, with 95 % intervals.
 
 A file of sampled completions per prompt (each with its exact sequence log-probability under
 the reference and its reward) covers a vanishing share of the reference's mass, so it is not
@@ -21,26 +21,75 @@ distinct completions' ``p(y)``). Its atom mass is
 
 .. math::
 
-    a_g = \\begin{cases} s_g & \\text{one distinct completion (its mass is known exactly)} \\\\
-    \\max(s_g, f_g) & \\text{several distinct completions tie (the group's mass is unseen;
-    its frequency estimates it)} \\end{cases}
+    a_g = \begin{cases} s_g & \text{one distinct completion (its mass is known exactly)} \\
+    \max(s_g, f_g) & \text{several distinct completions tie (the group's mass is unseen;
+    its frequency estimates it)} \end{cases}
 
 and the rest of the mass, ``1 - Σ a_g``, is continuous: spread over the reward axis in
 proportion to the excess frequencies ``max(f_g - a_g, 0)``, just below each group's reward.
 A diffuse completion (``p(y) = e^{-45}``) is thus continuous mass ``≈ 1/N``; a heavy answer
 is an atom of its exact mass; a 0/1 verifier's two groups are atoms of their frequencies.
+The continuous mass just below group ``g`` is
+
+.. math::
+
+    c_g = \Big(1 - \sum_h a_h\Big)_+ \,
+    \frac{\max(f_g - a_g, 0)}{\sum_h \max(f_h - a_h, 0)},
+
+after the atoms are rescaled by ``Σ_h a_h`` where their estimates sum above 1 (then nothing
+is continuous).
+
+The two estimators of :data:`ESTIMATORS`, for ``n >= 2`` (``n = 1`` gives ``0`` and ``1/2``
+exactly where defined):
+
+- ``"plug-in"``: the exact ``KL(π_n ‖ p)`` and ``W_n`` of that estimated law, by the kernels
+  of :func:`law_kl_and_win_rate` (atoms below ``1e-18`` are taken as continuous mass);
+- ``"u-statistic"``: the paper's ``D̂_n`` averaged over every n-subset of the ``N``
+  candidates. A subset's best lies in group ``g`` (``B_g`` candidates below it,
+  ``M_g = B_g + c_g``) with the order-statistic weight ``w_g``, and
+
+  .. math::
+
+      \widehat{\mathrm{KL}}_U = \sum_g w_g\, \hat D_n(a_g), \qquad
+      w_g = \frac{\binom{M_g}{n} - \binom{B_g}{n}}{\binom{N}{n}},
+
+      \widehat W_U = \sum_g w_g\,
+      \frac{B_g - (n - E_g) + (c_g - E_g)/2}{N - n}, \qquad
+      E_g = \frac{n\, c_g / M_g}{1 - \binom{B_g}{n} / \binom{M_g}{n}},
+
+  ``E_g`` the mean number of the subset's candidates in ``g`` given its best is there, the
+  opponent one of the ``N - n`` candidates left out; undefined (NaN) for ``n >= N``.
 
 Intervals: a delete-a-block jackknife over candidates (``JACKKNIFE_BLOCKS`` blocks, each
 candidate put in a block at random by a counter-based hash seeded from a SHA-256 of the prompt,
 so a prompt's interval does not depend on the other prompts or on the run), with a Student ``t``
 quantile on ``blocks - 1`` degrees of freedom, clipped to the always-true ranges
 ``0 <= KL <= log n - (n-1)/n`` and ``1/2 <= W_n <= n/(n+1)`` (paper A, Thms 3.1 and 5.3).
-The ground-truth stage (``estimators``) measures their coverage.
+The ground-truth stage (``estimators``) measures their coverage. Blocks hold unequal numbers
+``m_b`` of the prompt's ``N`` candidates, so the jackknife is the weighted delete-a-group one
+(Busing, Meijer and van der Leeden 1999): with ``θ̂`` the estimate, ``θ̂_(b)`` the estimate
+without block ``b`` and ``B'`` the blocks with ``0 < m_b < N``,
+
+.. math::
+
+    h_b = \frac{N}{m_b}, \qquad
+    \tilde\theta_b = h_b \hat\theta - (h_b - 1)\, \hat\theta_{(b)}, \qquad
+    \bar\theta = \frac{1}{B'} \sum_b \tilde\theta_b,
+
+    \hat\sigma^2 = \frac{1}{B'} \sum_b \frac{(\tilde\theta_b - \bar\theta)^2}{h_b - 1},
+    \qquad \hat\theta \pm t_{B-1,\,(1+\ell)/2}\, \hat\sigma,
+
+``B = JACKKNIFE_BLOCKS`` and ``ℓ`` the level; where a replicate is undefined the interval is
+the always-true range.
 
 References
 ----------
 Beirami, Agarwal, Berant, D'Amour, Eisenstein, Nagpal, Suresh, "Theoretical guarantees on
-the best-of-n alignment policy", arXiv:2401.01879.
+the best-of-n alignment policy", `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__
+(paper A).
+
+F. M. T. A. Busing, E. Meijer, R. van der Leeden, "Delete-m jackknife for unequal m",
+Statistics and Computing 9 (1999) 3-8.
 
 Examples
 --------
@@ -51,7 +100,7 @@ Examples
 ...                         "reward": [0.1, 0.7, 0.3, 0.9], "count": [1, 1, 1, 1]})
 >>> table = sampled.analyze(samples, [1, 2])
 >>> table[["n", "method", "kl"]].round(4).to_string(index=False)
-' n  method     kl\\n 1 plug-in 0.0000\\n 2 plug-in 0.1931'
+' n  method     kl\n 1 plug-in 0.0000\n 2 plug-in 0.1931'
 """
 
 from __future__ import annotations
@@ -66,6 +115,10 @@ from scipy import special, stats
 from bonkl import bestofn
 from bonkl.groups import reward_groups
 from bonkl.logspace import log1mexp
+
+__all__ = ["COLUMNS", "DEFAULT_ESTIMATOR", "ESTIMATORS", "JACKKNIFE_BLOCKS", "NOTE_NONE",
+           "NOTE_SINGLE", "NOTE_U_UNDEFINED", "SUM_TOLERANCE", "SUPPORTS", "analyze",
+           "law_kl_and_win_rate", "log_seen_mass", "summarize"]
 
 #: A prompt enumerates its support when ``|log Σ_y p(y)| <= SUM_TOLERANCE`` over its distinct
 #: completions (a relative error of the masses' sum, about ``1e-6``).
@@ -89,8 +142,12 @@ SUPPORTS = ("auto", "enumerated", "sampled")
 #: Columns of :func:`analyze`'s table.
 COLUMNS = ["prompt", "n", "candidates", "distinct", "log_seen_mass", "kl", "kl_low", "kl_high",
            "formula", "win_rate", "win_rate_low", "win_rate_high", "method", "note"]
-NOTE_NONE = "-"  # never an empty cell, which CSV readers take for a missing value
+#: ``note`` of a row with nothing to say: never an empty cell, which CSV readers take for a
+#: missing value.
+NOTE_NONE = "-"
+#: ``note`` of a sampled prompt with a single candidate (its interval is the always-true range).
 NOTE_SINGLE = "single candidate: the interval is the always-true range"
+#: ``note`` of a u-statistic row with ``n >= N`` (its values are NaN).
 NOTE_U_UNDEFINED = "n >= candidates: the u-statistic needs n < N (use plug-in)"
 _LOG_TINY = -700.0  # log ε below which D̂_n(ε) equals log n - (n-1)/n in doubles
 _CHUNK_ROWS = 2**16  # candidate rows per vectorised pass (bounds the work arrays' memory)
@@ -165,8 +222,39 @@ def _by_reward(rows: _Prompts, r0: int, r1: int, p0: int, p1: int) -> _Prompts:
 
 
 def log_seen_mass(samples: pd.DataFrame) -> pd.Series:
-    """``log Σ_y p(y)`` over each prompt's distinct completions, indexed by prompt (first-seen
+    r"""``log Σ_y p(y)`` over each prompt's distinct completions, indexed by prompt (first-seen
     order): 0 when the file enumerates the prompt's support, very negative for samples.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        One row per distinct (prompt, completion), with columns ``prompt`` and ``logprob``
+        (the completion's sequence log-probability under the reference, nats); ``count`` is
+        not used: a completion drawn many times holds its mass once.
+
+    Returns
+    -------
+    pandas.Series
+        ``log_seen_mass`` per prompt, indexed by ``prompt`` in first-seen order.
+
+    Notes
+    -----
+    Summed in logs from each prompt's largest log-probability ``m``, so masses of any
+    magnitude (``e^{-45}`` and below) keep their digits:
+
+    .. math::
+
+        \log s = \log \sum_y p(y) = m + \log \sum_y e^{\log p(y) - m}, \qquad
+        m = \max_y \log p(y).
+
+    :func:`analyze` takes a prompt with ``|log s| <=`` :data:`SUM_TOLERANCE` for one whose
+    file enumerates its support.
+
+    References
+    ----------
+    Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A): best-of-n is defined
+    over the reference's whole support; this sum tells whether a file holds it.
 
     Examples
     --------
@@ -303,27 +391,15 @@ def _law_kernels(prompt: np.ndarray, continuous: np.ndarray, log_atom: np.ndarra
 
 
 def law_kl_and_win_rate(continuous, atom, n) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``KL(π_n ‖ p)`` (nats) and ``W_n`` of best-of-n for a reward law given, level by
+    r"""Exact ``KL(π_n ‖ p)`` (nats) and ``W_n`` of best-of-n for a reward law given, level by
     level in increasing reward, as a continuous mass just below the level and an atom at it.
-
-    A continuous piece ``[a, b]`` of the quantile axis (``u = F(r)``) adds
-
-    .. math::
-
-        \\int_a^b n u^{n-1} \\log(n u^{n-1})\\, du = G(b) - G(a), \\quad
-        G(u) = u^n \\Big(\\log n - \\frac{n-1}{n} + (n-1) \\log u\\Big),
-
-    and ``n/(n+1)·(b^{n+1} - a^{n+1})`` to the win rate; an atom of mass ``a`` between
-    quantiles ``F⁻`` and ``F`` adds ``π log(π/a)``, ``π = F^n - F⁻^n``, and
-    ``π (F + F⁻)/2`` (paper A, "Best-of-n pmf" and "Win rate", with ties). A law with no atom
-    gives ``log n - (n-1)/n`` and ``n/(n+1)``; one atom ``ε`` at the top over a continuous
-    rest gives the paper's ``D̂_n(ε)``.
 
     Parameters
     ----------
-    continuous, atom
-        Arrays of non-negative masses per level, summing together to 1 (within 1e-9).
-    n
+    continuous, atom : array_like
+        1-D arrays of one length: non-negative masses per level, summing together to 1
+        (within 1e-9).
+    n : float or array_like
         Values of ``n >= 1`` (an array or a number).
 
     Returns
@@ -331,15 +407,61 @@ def law_kl_and_win_rate(continuous, atom, n) -> tuple[np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(kl, win_rate)``, each of the shape of ``n``.
 
+    Raises
+    ------
+    ValueError
+        If ``continuous`` and ``atom`` are not 1-D arrays of one length, a mass is negative,
+        the masses do not sum to 1 within 1e-9, or an ``n`` is below 1.
+
+    Notes
+    -----
+    A continuous piece ``[a, b]`` of the quantile axis (``u = F(r)``) adds
+
+    .. math::
+
+        \int_a^b n u^{n-1} \log(n u^{n-1})\, du = G(b) - G(a), \quad
+        G(u) = u^n \Big(\log n - \frac{n-1}{n} + (n-1) \log u\Big),
+
+    and ``n/(n+1)·(b^{n+1} - a^{n+1})`` to the win rate; an atom of mass ``a`` between
+    quantiles ``F⁻`` and ``F`` adds ``π log(π/a)``, ``π = F^n - F⁻^n``, and
+    ``π (F + F⁻)/2`` (paper A, "Best-of-n pmf" and "Win rate", with ties). A law with no atom
+    gives ``log n - (n-1)/n`` and ``n/(n+1)``; one atom ``ε`` at the top over a continuous
+    rest gives the paper's ``D̂_n(ε)``.
+
+    Level ``k`` (continuous mass ``c_k``, atom ``a_k``) spans the quantiles
+    ``u_k^0 <= u_k <= u_k^+``, ``u_k = u_k^0 + c_k`` and ``u_k^+ = u_k + a_k``, so that
+
+    .. math::
+
+        \mathrm{KL}(\pi_n \| p) &= \sum_k \Big[\pi_k \log \frac{\pi_k}{a_k}
+        + G(u_k) - G(u_k^0)\Big], \qquad \pi_k = (u_k^+)^n - u_k^n, \\
+        W_n &= \sum_k \Big[\pi_k \frac{u_k + u_k^+}{2}
+        + \frac{n}{n+1}\big(u_k^{n+1} - (u_k^0)^{n+1}\big)\Big].
+
+    Upper quantiles ``u_k^+`` come from the tail summed from the top where it is below 1/2
+    (``log u_k^+ = log1p(-(1 - u_k^+))``), so they keep their digits near 1; the results are
+    clipped to ``[0, log n - (n-1)/n]`` and ``[1/2, n/(n+1)]`` against rounding.
+
     References
     ----------
-    arXiv:2401.01879 (paper A).
+    Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A).
 
     Examples
     --------
     >>> kl, w = law_kl_and_win_rate([0.5, 0.0], [0.0, 0.5], [1, 4])
     >>> bool(abs(kl[1] - bestofn.kl_estimator(0.5, 4)) < 1e-12), float(w[0])
     (True, 0.5)
+
+    A law with no atom gives the formula and ``n/(n+1)``; a purely atomic law agrees with
+    :func:`bonkl.bestofn.kl`:
+
+    >>> kl, w = law_kl_and_win_rate([1.0], [0.0], [2, 8])
+    >>> bool(np.allclose(kl, bestofn.kl_formula(np.array([2, 8])), rtol=1e-12)), w.round(6)
+    (True, array([0.666667, 0.888889]))
+    >>> kl, w = law_kl_and_win_rate([0.0, 0.0], [0.5, 0.5], 2)
+    >>> round(float(kl), 6), round(float(w), 6), round(bestofn.kl([0.5, 0.5], [0, 1], 2), 6)
+    (0.130812, 0.625, 0.130812)
     """
     continuous = np.asarray(continuous, dtype=float)
     atom = np.asarray(atom, dtype=float)
@@ -535,35 +657,27 @@ def _exact_values(samples: pd.DataFrame, names: np.ndarray, n_values: np.ndarray
 
 def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: float = 0.95,
             support: str = "auto") -> pd.DataFrame:
-    """Best-of-n KL and win rate per prompt of a samples frame, exact or estimated.
+    r"""Best-of-n KL and win rate per prompt of a samples frame, exact or estimated.
 
     Per prompt, when its distinct completions' masses sum to 1 (``|log Σ p| <=``
     :data:`SUM_TOLERANCE`) the prompt enumerates its support and the values are exact
     (:func:`bonkl.bestofn.kl_of_groups`, ``method = "exact"``, interval = the value);
     otherwise they are estimated by ``estimator`` with a ``level`` jackknife interval
-    (``method`` = the estimator's name). The exact value is
-
-    .. math::
-
-        \\mathrm{KL}(\\pi_n \\| p) = \\sum_C \\pi_n(C) \\log \\frac{\\pi_n(C)}{p(C)}
-        + \\int n u^{n-1} \\log(n u^{n-1})\\, du,
-
-    over the reward law's atoms ``C`` and its continuous part; the plug-in evaluates it on the
-    estimated law, the U-statistic averages ``D̂_n`` over every n-subset (module doc).
+    (``method`` = the estimator's name).
 
     Parameters
     ----------
-    samples
+    samples : pandas.DataFrame
         A DataFrame, one row per distinct (prompt, completion): ``prompt``, ``completion``,
         ``logprob`` (exact sequence log-prob under the reference, nats, any magnitude), ``reward``
         (finite), ``count`` (candidates that were this completion, >= 1).
-    n
+    n : int or array_like
         Values of ``n >= 1``, integers (one or a sequence).
-    estimator
+    estimator : str or None
         A key of :data:`ESTIMATORS`; default :data:`DEFAULT_ESTIMATOR`.
-    level
+    level : float
         Interval level, in (0, 1).
-    support
+    support : {"auto", "enumerated", "sampled"}
         One of :data:`SUPPORTS`. ``"auto"`` decides per prompt; ``"enumerated"`` treats every
         prompt's distinct completions as its whole support (renormalised;
         ``method = "exact-normalised"`` where they do not sum to 1); ``"sampled"`` estimates
@@ -584,9 +698,34 @@ def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: fl
         completions more than probability 1: per-token *mean* log-probs do), a bad column,
         ``n``, ``estimator`` or ``support``.
 
+    Notes
+    -----
+    The exact value is
+
+    .. math::
+
+        \mathrm{KL}(\pi_n \| p) = \sum_C \pi_n(C) \log \frac{\pi_n(C)}{p(C)}
+        + \int n u^{n-1} \log(n u^{n-1})\, du,
+
+    over the reward law's atoms ``C`` and its continuous part; the plug-in evaluates it on the
+    estimated law, the U-statistic averages ``D̂_n`` over every n-subset (module doc).
+
+    For a prompt that enumerates its support the law is atomic: its tie groups ``C`` with
+    masses ``p(C)`` renormalised to sum to 1, ``π_n(C) = F_C^n - (F_C^-)^n`` (paper A,
+    "Best-of-n pmf", with ties), the integral is absent and the win rate is
+    ``W_n = Σ_C π_n(C) (F_C^- + F_C)/2`` (:func:`bonkl.bestofn.win_rate_of_groups`). For a
+    sampled prompt, ``"plug-in"`` passes the estimated law (atoms ``a_g``, continuous pieces
+    ``c_g``) through :func:`law_kl_and_win_rate`; ``"u-statistic"`` is
+    ``Σ_g w_g D̂_n(a_g)`` with the order-statistic weights ``w_g`` of the module doc. The
+    interval is the weighted delete-a-group jackknife's ``θ̂ ± t σ̂`` (module doc), clipped
+    to ``0 <= KL <= log n - (n-1)/n`` and ``1/2 <= W_n <= n/(n+1)``; a prompt with a single
+    candidate gets those ranges (``note`` :data:`NOTE_SINGLE`), and the u-statistic is NaN for
+    ``n >= N`` (``note`` :data:`NOTE_U_UNDEFINED`).
+
     References
     ----------
-    Beirami et al., arXiv:2401.01879 (paper A), sections 3-5.
+    Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A), sections 3-5.
 
     Examples
     --------
@@ -597,6 +736,25 @@ def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: fl
     >>> row = analyze(frame, [4]).iloc[0]
     >>> row["method"], bool(abs(row["kl"] - bestofn.kl([0.25, 0.75], [1, 0], 4)) < 1e-12)
     ('exact', True)
+
+    Sampled candidates (masses far below 1): a 0/1 reward over 40 diffuse completions, the
+    two groups atoms of their frequencies; each estimator names itself and brackets its value:
+
+    >>> sample = pd.DataFrame({"prompt": "q", "completion": [f"c{j}" for j in range(40)],
+    ...                        "logprob": -60.0, "reward": [1.0] * 10 + [0.0] * 30,
+    ...                        "count": 1})
+    >>> for name in ESTIMATORS:
+    ...     row = analyze(sample, 4, estimator=name).iloc[0]
+    ...     print(row["method"], bool(row["kl_low"] <= row["kl"] <= row["kl_high"]),
+    ...           bool(row["kl"] < row["formula"]))
+    plug-in True True
+    u-statistic True True
+
+    The plug-in's law here is atomic (masses 3/4 and 1/4), so it is that law's exact KL:
+
+    >>> plug_in = analyze(sample, 4).iloc[0]["kl"]
+    >>> bool(abs(plug_in - bestofn.kl([0.75, 0.25], [0.0, 1.0], 4)) < 1e-12)
+    True
     """
     estimator = DEFAULT_ESTIMATOR if estimator is None else estimator
     if estimator not in ESTIMATORS:
@@ -650,9 +808,27 @@ def analyze(samples: pd.DataFrame, n, *, estimator: str | None = None, level: fl
 
 
 def summarize(per_prompt: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """One row per ``n`` over the prompts of :func:`analyze`'s table: the mean KL and win rate
+    r"""One row per ``n`` over the prompts of :func:`analyze`'s table: the mean KL and win rate
     with ``level`` intervals and the KL's 10/50/90 % quantiles.
 
+    Parameters
+    ----------
+    per_prompt : pandas.DataFrame
+        :func:`analyze`'s table (columns :data:`COLUMNS`).
+    level : float
+        Interval level, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``n`` (increasing), columns ``n``, ``prompts``,
+        ``single_candidate_prompts``, ``kl_mean`` with ``kl_mean_low``/``kl_mean_high``,
+        ``formula`` (``log n - (n-1)/n``), ``win_rate_mean`` with its interval, ``kl_q10``,
+        ``kl_q50``, ``kl_q90`` and ``methods`` (the methods of the rows averaged, sorted,
+        comma-separated).
+
+    Notes
+    -----
     The interval of a mean is a Student ``t`` interval over the prompts' values,
     ``mean ± t_{P-1} s/√P``: each prompt's value is its true value plus its estimation error,
     so the spread over prompts carries both, and the interval is conservative for this file's
@@ -663,12 +839,16 @@ def summarize(per_prompt: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
     .. math::
 
-        \\overline{\\mathrm{KL}} = \\frac1P \\sum_i \\widehat{\\mathrm{KL}}_i, \\qquad
-        \\overline{\\mathrm{KL}} \\pm t_{P-1, (1+\\ell)/2}\\, s / \\sqrt{P}
+        \overline{\mathrm{KL}} = \frac1P \sum_i \widehat{\mathrm{KL}}_i, \qquad
+        \overline{\mathrm{KL}} \pm t_{P-1, (1+\ell)/2}\, s / \sqrt{P},
+
+    ``s`` the standard deviation of the ``P`` prompts' values (``ddof = 1``) and ``ℓ`` the
+    level; the win rate likewise. The quantiles are NumPy's (linear interpolation).
 
     References
     ----------
-    arXiv:2401.01879 (paper A).
+    Beirami et al., "Theoretical guarantees on the best-of-n alignment policy",
+    `arXiv:2401.01879 <https://arxiv.org/abs/2401.01879>`__ (paper A).
 
     Examples
     --------
