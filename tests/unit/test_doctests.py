@@ -18,7 +18,8 @@ import bonkl
 MODULES = [importlib.import_module(f"bonkl.{name}") for name in bonkl.__all__]
 ARXIV = {"bestofn": "2401.01879", "rewind": "2401.01879", "tradeoff": "2401.01879",
          "groups": "2401.01879", "references": "2401.01879", "memoryless": "2404.01730",
-         "tilt": "2404.01730", "mara": "2510.20817", "collapse": "2510.20817"}
+         "tilt": "2404.01730", "mara": "2510.20817", "collapse": "2510.20817",
+         "sampled": "2401.01879", "reward_laws": "2401.01879"}
 SECTIONS = ("Returns\n", "Notes\n", "Examples\n")
 
 
