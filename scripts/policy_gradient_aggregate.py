@@ -10,9 +10,17 @@ from bonkl.plumbing.runlog import run
 from bonkl.plumbing.tables import read_table, write_table, write_table_views
 from bonkl.rl.tasks import answer_format, build_task, read_reference
 from bonkl.rl.trainer import log_exact_target
-from bonkl.study.policy_gradient import (TABLE_NOTE, findings, gather, judge_checkpoints,
-                                         margins, pooled, reference_log_probs,
-                                         reference_params, summary_table)
+from bonkl.study.policy_gradient import (
+    TABLE_NOTE,
+    findings,
+    gather,
+    judge_checkpoints,
+    margins,
+    pooled,
+    reference_log_probs,
+    reference_params,
+    summary_table,
+)
 
 
 def by_task(paths) -> dict[str, str]:

@@ -57,9 +57,9 @@ def evaluate(task: Task, log_pi: np.ndarray, log_ref: np.ndarray, log_target: np
         "top_mode": np.argmax(shares, axis=-1),
         "top_mode_share": shares.max(axis=-1),
         "favourite_share": np.take_along_axis(
-            shares, np.broadcast_to(favourite, shares.shape[:-1])[..., None], -1)[..., 0],
+            shares, np.broadcast_to(favourite, shares.shape[:-1])[..., None], -1)[..., 0][()],
         "target_top_share": np.take_along_axis(
-            shares, np.broadcast_to(target_top, shares.shape[:-1])[..., None], -1)[..., 0],
+            shares, np.broadcast_to(target_top, shares.shape[:-1])[..., None], -1)[..., 0][()],
         "coverage": np.mean(shares >= coverage_share / shares.shape[-1], axis=-1),
         "kl_reference": kl_from_logs(log_pi, log_ref),
         "kl_target": kl_from_logs(log_pi, log_target),

@@ -41,9 +41,17 @@ import pandas as pd
 from bonkl.plumbing.seeding import generator
 from bonkl.rl.metrics import evaluate, mode_shares
 from bonkl.rl.policies import MLPPolicy, build_policy, stack
-from bonkl.rl.tasks import Task, answer_format, expand_tasks
-from bonkl.rl.trainer import (ARM_METHODS, ARMS, REGULARIZERS, Run, Training,
-                              final_distribution, log_exact_target, train)
+from bonkl.rl.tasks import Task, expand_tasks
+from bonkl.rl.trainer import (
+    ARM_METHODS,
+    ARMS,
+    REGULARIZERS,
+    Run,
+    Training,
+    final_distribution,
+    log_exact_target,
+    train,
+)
 from bonkl.study.ledger import Claim
 
 ANALOGUE = ("in our NumPy analogue of the paper's LLM '1 or 2' runs (an autoregressive "
