@@ -12,6 +12,7 @@ from bonkl.rl.tasks import answer_format, build_task, read_reference
 from bonkl.rl.trainer import log_exact_target
 from bonkl.study.policy_gradient import (
     TABLE_NOTE,
+    budget_table,
     findings,
     gather,
     judge_checkpoints,
@@ -64,8 +65,10 @@ def main(sm, log):
     write_table_views(summary, sm.output.csv, sm.output.md, sm.output.html,
                       title="Sampled policy gradient with and without MARA (NumPy analogue)",
                       note=TABLE_NOTE)
+    over_budgets = budget_table(runs)
+    write_table(over_budgets, sm.output.budgets)
     Path(sm.output.findings).write_text(
-        findings(pools, summary, p.judging, p.claim_betas, p.budgets) + "\n")
+        findings(pools, summary, over_budgets, p.judging, p.claim_betas) + "\n")
 
 
 run(snakemake, main)  # noqa: F821

@@ -38,6 +38,7 @@ from bonkl.rl.trainer import (
     train,
 )
 from bonkl.study.policy_gradient import (
+    budget_table,
     clopper_pearson,
     findings,
     gather,
@@ -530,15 +531,32 @@ def test_findings_render_the_counts(task, reference):
     formats = {("one_or_two", "tabular"): answer_format(task, log_ref)}
     pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"})
     summary = summary_table(runs, formats, 0.95)
-    text = findings(pools, summary, JUDGING, [0.01, 0.02], [10])
+    over = budget_table(runs)
+    text = findings(pools, summary, over, JUDGING, [0.01, 0.02])
     assert "of the 1 pools (task, policy, dynamics, KL, budget) whose vanilla target does not "\
-        "itself collapse, 1 reproduce it" in text
-    assert "0 of the 1 MARA pools do" in text
+        "itself collapse, 1 reproduce it (at most one run of the pool not collapsed): " \
+        "one_or_two (tabular, rloo, reverse KL, 10 steps)" in text
+    assert "of the 1 MARA pools whose exact target is near uniform, 0 reproduce it: none" in text
+    assert "the β with the fewest near-uniform runs is β = 0.02 in 1" in text
     assert "| one_or_two | tabular | rloo | reverse | 10 | 8 | 7 | 7 |" in text
+    assert "| one_or_two | tabular | rloo | reverse | vanilla | 0.02 | 4/4 | 4/4 |" in text
     assert "not of the paper" in text
     fewer = pools.assign(collapsed=pools["collapsed"] - 1)
-    assert "0 reproduce it" in findings(fewer, summary, JUDGING, [0.01, 0.02], [10])
+    assert "0 reproduce it (at most" in findings(fewer, summary, over, JUDGING, [0.01, 0.02])
     assert "because" not in text and "amplif" not in text  # no causal sentence
+
+
+def test_budget_table_counts_only_runs_trained_to_the_longest_budget(task, reference):
+    log_ref = task.space.log_probs(reference)
+    shares = {("vanilla", 0): (0.99, 0.7), ("vanilla", 1): (0.6, 0.98)}
+    long = _curves(task, log_ref, shares, steps=(0, 10, 20))
+    short = _curves(task, log_ref, {("vanilla", 2): 0.99})  # trained 10 steps only
+    curves = judge_checkpoints(pd.concat([long, short], ignore_index=True), JUDGING, [0.01])
+    runs = gather(task, {"tabular": log_ref}, curves, [10, 20], JUDGING).assign(
+        task="one_or_two")
+    table = budget_table(runs)
+    assert table[["collapsed at 10", "ever by 10", "collapsed at 20", "ever by 20"]].iloc[
+        0].tolist() == ["1/2", "1/2", "1/2", "2/2"]
 
 
 def test_clopper_pearson_by_hand():

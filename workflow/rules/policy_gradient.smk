@@ -70,6 +70,7 @@ rule policy_gradient_aggregate:
         curves=expand(f"{RESULTS}/policy_gradient/curves/{{task}}.csv", task=PG_TASKS),
         final=expand(f"{RESULTS}/policy_gradient/final/{{task}}.csv", task=PG_TASKS),
         pooled=f"{RESULTS}/policy_gradient/pooled.csv",
+        budgets=f"{RESULTS}/policy_gradient/budgets.csv",
         margins=f"{RESULTS}/policy_gradient/margins.csv",
         csv=f"{FIGURES}/policy_gradient_table.csv",
         html=report(

@@ -85,7 +85,8 @@ def _pooled_claims() -> list[Claim]:
                 statement=("Many MARA runs learn '1' and '2' with near-uniform probability, "
                            "measured by valid-answer entropy, for both KLs across all tested β "
                            f"(paper C §6.1, Fig. 6a); checked {ANALOGUE}, {where}: per pool "
-                           "and MARA algorithm, a run is near uniform when its valid-answer "
+                           "and MARA algorithm whose exact target is near uniform at every β, a "
+                           "run is near uniform when its valid-answer "
                            "entropy is >= judging.near_uniform·log |V| (the case gives the "
                            "value), and margin = min over the βs {0.001, 0.01, 0.02, 0.03} of "
                            "the near-uniform fraction, minus judging.many_share"),
@@ -265,9 +266,11 @@ def gather(task: Task, log_refs: Mapping[str, np.ndarray], judged: pd.DataFrame,
     """One row per run of ``judged`` (labels, metrics at every checkpoint,
     :func:`judge_checkpoints`) and step budget
     of ``budgets`` it reached (column ``steps``): its metrics at that checkpoint, its
-    judgements (module doc), the top mode's name, its share of the reference's and of the
-    target's top mode, the reference's validity and favourite, and the exact target's
-    metrics beside it. ``log_refs[policy]``: the reference of each policy kind."""
+    judgements (module doc), the steps it trained (``trained_steps``), the top mode's name,
+    its share of the reference's and of the target's top mode, the reference's validity and
+    favourite, and the exact target's metrics beside it (``target_collapsed``: the target's
+    top mode holds ``collapse_share``; ``target_near_uniform``: its valid-answer entropy
+    reaches ``near_uniform``). ``log_refs[policy]``: the reference of each policy kind."""
     keys = [k for k in LABELS if k != "task"]
     judged = judged.rename(columns={"steps": "trained_steps"})
     rows = []
@@ -275,7 +278,7 @@ def gather(task: Task, log_refs: Mapping[str, np.ndarray], judged: pd.DataFrame,
         reached = judged[judged["trained_steps"] >= budget]
         upto = reached[(reached["step"] <= budget) & (reached["step"] > 0)]
         ever = upto.groupby(keys, sort=False)["collapsed"].any().rename("collapsed_ever")
-        last = reached[reached["step"] == budget].drop(columns=["step", "trained_steps"])
+        last = reached[reached["step"] == budget].drop(columns="step")
         rows.append(last.join(ever, on=keys).assign(steps=budget)
                     .rename(columns={"collapsed": "collapsed_final"}))
     runs = pd.concat(rows, ignore_index=True)
@@ -298,7 +301,9 @@ def gather(task: Task, log_refs: Mapping[str, np.ndarray], judged: pd.DataFrame,
             reference_top_share=float(ref_shares.max()),
             reference_top_answer=task.mode_names[favourite],
             target_top_answer=[task.mode_names[m] for m in part["target_top_mode"]],
-            target_collapsed=part["target_top_mode_share"] >= judging["collapse_share"]))
+            target_collapsed=part["target_top_mode_share"] >= judging["collapse_share"],
+            target_near_uniform=(part["target_valid_entropy_normalized"]
+                                 >= judging["near_uniform"])))
     runs = pd.concat(parts, ignore_index=True)
     runs["past_target"] = runs["collapsed_final"] & ~runs["target_collapsed"]
     return runs
@@ -326,7 +331,8 @@ def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str]) -> pd.DataF
     """The paper's statements read as it makes them: one row per pool (:data:`POOL`) and
     method whose runs cover every β of ``claim_betas``: runs, collapsed, near uniform (all
     βs together), the per-β near-uniform fractions' minimum and its β, whether the target
-    collapses at any of the βs, the mean reward, the arm (``arms[dynamics]``)."""
+    collapses at any of the βs and whether it is near uniform at all of them, the mean
+    reward, the arm (``arms[dynamics]``)."""
     chosen = runs[runs["beta"].isin(claim_betas)]
     rows = []
     for keys, cell in chosen.groupby([*POOL, "method"], sort=False):
@@ -345,7 +351,26 @@ def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str]) -> pd.DataF
                          f"{b:g}:{int(cell[cell['beta'] == b]['near_uniform'].sum())}/"
                          f"{int((cell['beta'] == b).sum())}" for b in sorted(per_beta.index)),
                      "target_collapsed": bool(cell["target_collapsed"].any()),
+                     "target_near_uniform": bool(cell["target_near_uniform"].all()),
                      "mean_reward": float(cell["mean_reward"].mean())})
+    return pd.DataFrame(rows)
+
+
+def budget_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Collapse over the step budgets, per cell (:data:`CELL` without ``steps``) of the runs
+    trained to the longest steps of the table: at each budget, the runs collapsed then
+    (``collapsed_final``) and at some checkpoint up to it (``collapsed_ever``), as
+    ``final/runs`` and ``ever/runs`` columns per budget."""
+    longest = runs["trained_steps"].max()
+    chosen = runs[runs["trained_steps"] == longest]
+    keys = [k for k in CELL if k != "steps"]
+    rows = []
+    for cell_keys, cell in chosen.groupby(keys, sort=False):
+        row = dict(zip(keys, cell_keys, strict=True))
+        for steps, at in cell.groupby("steps"):
+            row[f"collapsed at {steps}"] = f"{int(at['collapsed_final'].sum())}/{len(at)}"
+            row[f"ever by {steps}"] = f"{int(at['collapsed_ever'].sum())}/{len(at)}"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -382,10 +407,12 @@ def margins(runs: pd.DataFrame, pools: pd.DataFrame,
                              v["past_target"] / n - 0.5))
         for _, m in pool[pool["method"] != "vanilla"].iterrows():
             at = f"{where}, {m['method']}"
-            rows.append((keys[0], f"mara_near_uniform_all_betas_{keys[3]}_{m['arm']}",
-                         f"{at}: near uniform ({threshold}) per β {m['near_uniform_by_beta']}; "
-                         f"fewest at β={m['near_uniform_min_beta']:g}",
-                         m["near_uniform_min"] - many))
+            if m["target_near_uniform"]:
+                rows.append((keys[0], f"mara_near_uniform_all_betas_{keys[3]}_{m['arm']}",
+                             f"{at}: near uniform ({threshold}) per β "
+                             f"{m['near_uniform_by_beta']}; fewest at "
+                             f"β={m['near_uniform_min_beta']:g}",
+                             m["near_uniform_min"] - many))
             for _, v in vanilla.iterrows():
                 rows.append((keys[0], "mara_no_reward_loss",
                              f"{at}: mean reward {m['mean_reward']:.4f}, vanilla "
@@ -459,14 +486,21 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def findings(pools: pd.DataFrame, summary: pd.DataFrame, judging: Mapping, claim_betas,
-             budgets) -> str:
+def _pool_names(frame: pd.DataFrame, with_method: bool = False) -> str:
+    names = [f"{r.task} ({r.policy}, {r.dynamics}, {r.regularizer} KL"
+             + (f", {r.method}" if with_method else "") + f", {r.steps} steps)"
+             for r in frame.itertuples(index=False)]
+    return "; ".join(names) if names else "none"
+
+
+def findings(pools: pd.DataFrame, summary: pd.DataFrame, over_budgets: pd.DataFrame,
+             judging: Mapping, claim_betas) -> str:
     """The analogue's findings as a Markdown fragment, every number from ``pools``
-    (:func:`pooled`) and ``summary`` (:func:`summary_table`): the references' format, the
-    paper's two statements pooled as it makes them (which pools reproduce them and which do
-    not), and collapse over the step budgets. No causal sentence: the tables answer whether
-    collapse is a transient of format learning (``collapsed_ever`` against
-    ``collapsed_final`` across budgets); they do not assert it."""
+    (:func:`pooled`), ``summary`` (:func:`summary_table`) and ``over_budgets``
+    (:func:`budget_table`): the references' format, the paper's two statements pooled as it
+    makes them (which pools reproduce them and which do not, target rows apart), and
+    collapse over the step budgets. No causal sentence: the budget table answers whether
+    collapse is a transient (``ever by`` against ``collapsed at``); it does not assert why."""
     betas = ", ".join(f"{b:g}" for b in claim_betas)
     lines = [
         "These are results of our NumPy analogue of the paper's LLM \"1 or 2\" runs (a table "
@@ -489,12 +523,13 @@ def findings(pools: pd.DataFrame, summary: pd.DataFrame, judging: Mapping, claim
     held = free[free["collapsed"] >= free["runs"] - 1]
     lines += [
         f"**\"All but one vanilla run collapse\"**, pooled over β ∈ {{{betas}}} and seeds, as "
-        f"the paper states it: of the {len(free)} pools (task, policy, dynamics, KL, budget) "
-        f"whose vanilla target does not itself collapse, {len(held)} reproduce it (at most "
-        f"one run of the pool not collapsed, a run collapsed when one answer holds >= "
-        f"{judging['collapse_share']:g} of the valid mass); "
-        f"{int((vanilla['target_collapsed']).sum())} further pools have a target that "
-        "collapses, so collapse there is what the objective asks and is not counted.",
+        f"the paper states it (a run collapsed when one answer holds >= "
+        f"{judging['collapse_share']:g} of the valid mass, either answer): of the {len(free)} "
+        f"pools (task, policy, dynamics, KL, budget) whose vanilla target does not itself "
+        f"collapse, {len(held)} reproduce it (at most one run of the pool not collapsed): "
+        f"{_pool_names(held)}. {int(vanilla['target_collapsed'].sum())} further pools have a "
+        "target that collapses, so collapse there is what the objective asks; they are not "
+        "counted.",
         "",
     ]
     show = ["task", "policy", "dynamics", "regularizer", "steps", "runs", "collapsed",
@@ -502,34 +537,38 @@ def findings(pools: pd.DataFrame, summary: pd.DataFrame, judging: Mapping, claim
     if len(free):
         lines += [_markdown_table(free[show]), ""]
     mara_pools = pools[pools["method"] != "vanilla"]
+    flat = mara_pools[mara_pools["target_near_uniform"]]
+    skewed = mara_pools[~mara_pools["target_near_uniform"]]
     many = judging["many_share"]
-    held = mara_pools[mara_pools["near_uniform_min"] >= many]
+    held = flat[flat["near_uniform_min"] >= many]
+    failed = flat[flat["near_uniform_min"] < many]
+    worst = failed["near_uniform_min_beta"].value_counts().sort_index()
     lines += [
-        f"**\"Many MARA runs near 50/50 across all βs\"**: a run is near uniform when its "
-        f"valid-answer entropy is >= {judging['near_uniform']:g}·log |V|, and a pool "
-        f"reproduces the statement when at every β of {{{betas}}} at least "
-        f"{many:g} of its runs are: {len(held)} of the {len(mara_pools)} MARA pools do.",
+        f"**\"Many MARA runs near 50/50 across all βs\"** (a run near uniform when its "
+        f"valid-answer entropy is >= {judging['near_uniform']:g}·log |V|; a pool reproduces "
+        f"the statement when at every β of {{{betas}}} at least {many:g} of its runs are): of "
+        f"the {len(flat)} MARA pools whose exact target is near uniform, {len(held)} reproduce "
+        f"it: {_pool_names(held, True)}. In the {len(failed)} that do not, the β with the "
+        "fewest near-uniform runs is "
+        + (", ".join(f"β = {b:g} in {k}" for b, k in worst.items()) or "none")
+        + f". The {len(skewed)} further MARA pools have an exact target that is not near "
+        "uniform (a property of the target, not of the dynamics): "
+        f"{_pool_names(skewed, True)}.",
         "",
     ]
     show = ["task", "policy", "dynamics", "regularizer", "method", "steps",
             "near_uniform_by_beta"]
-    if len(mara_pools):
-        lines += [_markdown_table(mara_pools[show]), ""]
-    longest = max(budgets)
-    long = summary[summary["steps"] == longest]
-    if len(long):
-        keys = ["task", "policy", "dynamics", "regularizer", "method", "beta"]
-        over = summary.merge(long[keys], on=keys)
-        table = over.pivot_table(index=keys, columns="steps",
-                                 values=["collapsed_final", "collapsed_ever"], aggfunc="sum")
-        table.columns = [f"{what} at {steps}" for what, steps in table.columns]
-        table = table.reset_index()
+    if len(flat):
+        lines += [_markdown_table(flat[show]), ""]
+    if len(over_budgets):
+        budgets = sorted({int(c.split()[-1]) for c in over_budgets.columns
+                          if c.startswith("collapsed at")})
         lines += [
             f"**Collapse over the step budgets** ({', '.join(map(str, budgets))} steps; each "
-            "shorter budget is a prefix of the same runs): runs collapsed at the budget and "
-            "at some checkpoint up to it, per cell trained to the longest budget.",
+            "shorter budget is a prefix of the same runs): per cell trained to the longest "
+            "budget, the runs collapsed at each budget and at some checkpoint up to it.",
             "",
-            _markdown_table(table),
+            _markdown_table(over_budgets),
             "",
         ]
     return "\n".join(lines)
