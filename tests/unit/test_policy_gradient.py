@@ -660,5 +660,5 @@ def test_final_distribution_sums_to_one(task, reference):
     table = final_distribution(task, log_ref, log_ref,
                                log_exact_target(task, log_ref, "reverse", "algorithm_1", 0.1))
     assert table["answer"].tolist() == ["1", "2", "malformed"]
-    for column in ["policy", "reference", "target"]:
+    for column in ["trained", "reference", "target"]:
         assert table[column].sum() == pytest.approx(1.0, abs=1e-12)

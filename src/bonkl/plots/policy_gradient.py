@@ -157,7 +157,7 @@ def final(data: pd.DataFrame, beta: float | None = None):
         for method in [m for m in METHODS if m in set(part["method"])]:
             runs = part[part["method"] == method]
             color = METHOD_COLORS[method]
-            stats = runs.groupby("answer", sort=False)["policy"].agg(["mean", "min", "max"])
+            stats = runs.groupby("answer", sort=False)["trained"].agg(["mean", "min", "max"])
             one = runs[runs["seed"] == runs["seed"].min()]
             ax.plot(x, stats["mean"], color=color, marker=MARKERS[method], ms=3, lw=1.0)
             ax.fill_between(x, stats["min"], stats["max"], color=color, alpha=0.2, lw=0)

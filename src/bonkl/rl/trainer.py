@@ -319,8 +319,8 @@ def train(task: Task, reference, runs: Sequence[Run], training: Training,
 
 def final_distribution(task: Task, log_pi: np.ndarray, log_ref: np.ndarray,
                        log_target: np.ndarray) -> dict[str, np.ndarray]:
-    """Per well-formed answer, then ``malformed``: reward, validity, and the policy,
-    reference and target masses (columns of a table)."""
+    """Per well-formed answer, then ``malformed``: reward, validity, and the masses of the
+    trained policy (``trained``), the reference and the target (columns of a table)."""
     index = [task.space.index(a) for a in task.answers]
 
     def masses(log_q):
@@ -331,7 +331,7 @@ def final_distribution(task: Task, log_pi: np.ndarray, log_ref: np.ndarray,
         "answer": np.array([*task.answers, "malformed"]),
         "reward": np.append(task.rewards[index], 0.0),
         "valid": np.append(task.good[index], False),
-        "policy": masses(log_pi),
+        "trained": masses(log_pi),
         "reference": masses(log_ref),
         "target": masses(log_target),
     }
