@@ -57,7 +57,8 @@ def main(sm, log):
         log.info("%s: %d run rows, %d collapsed at their budget", name, len(runs),
                  runs["collapsed_final"].sum())
     runs = pd.concat(gathered, ignore_index=True)
-    pools = pooled(runs, p.claim_betas, {d["name"]: d["arm"] for d in p.dynamics})
+    pools = pooled(runs, p.claim_betas, {d["name"]: d["arm"] for d in p.dynamics},
+                   p.judging["many_share"])
     write_table(pools, sm.output.pooled)
     write_table(margins(runs, pools, vanilla_targets, log_refs, tasks, p.judging),
                 sm.output.margins)

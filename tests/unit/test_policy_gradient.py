@@ -471,23 +471,25 @@ def test_pooled_rows_read_the_paper_as_it_states_it(task, reference):
     margin 1/4 − 1/2 (fails, at β = 0.02)."""
     log_ref = task.space.log_probs(reference)
     runs = _pooled_runs(task, log_ref)
-    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"}).set_index("method")
+    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5).set_index("method")
     assert pools.loc["vanilla", ["runs", "collapsed"]].tolist() == [8, 7]
     assert pools.loc["algorithm_1", "near_uniform_min"] == 0.25
     assert pools.loc["algorithm_1", "near_uniform_min_beta"] == 0.02
     assert pools.loc["algorithm_1", "near_uniform_by_beta"] == "0.01:3/4 0.02:1/4"
+    assert pools.loc["algorithm_1", "near_uniform_short_at"] == "0.02"
     assert not pools.loc["vanilla", "target_collapsed"]
     # a pool missing one of the claim βs is not a reading of the paper's statement
-    assert pooled(runs, [0.01, 0.02, 0.03], {"rloo": "rloo"}).empty
+    assert pooled(runs, [0.01, 0.02, 0.03], {"rloo": "rloo"}, 0.5).empty
     targets = {("one_or_two", "tabular"): {("reverse", b): log_exact_target(
         task, log_ref, "reverse", "vanilla", b) for b in (0.01, 0.02)}}
-    got = margins(runs, pooled(runs, [0.01, 0.02], {"rloo": "rloo"}), targets,
+    got = margins(runs, pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5), targets,
                   {("one_or_two", "tabular"): log_ref}, {"one_or_two": task},
                   JUDGING).set_index("claim")
     assert got.loc["vanilla_all_but_one_collapse_reverse_rloo", "margin"] == 0.0
     assert "7/8 collapsed" in got.loc["vanilla_all_but_one_collapse_reverse_rloo", "case"]
     assert got.loc["mara_near_uniform_all_betas_reverse_rloo", "margin"] == -0.25
-    assert "fewest at β=0.02" in got.loc["mara_near_uniform_all_betas_reverse_rloo", "case"]
+    assert "below many_share at β ∈ {0.02}" in got.loc["mara_near_uniform_all_betas_reverse_rloo",
+                                                       "case"]
     assert "entropy >= 0.95·log |V|" in got.loc["mara_near_uniform_all_betas_reverse_rloo",
                                                 "case"]
     assert got.loc["target_keeps_reference_ratio", "margin"].abs().max() < 1e-12
@@ -504,7 +506,7 @@ def test_pools_whose_target_collapses_are_not_dynamics_rows(task, reference):
                                                        ("vanilla", 1): 0.99}), strict, [0.01])
     runs = gather(task, {"tabular": log_ref}, curves, [10], strict).assign(task="one_or_two")
     assert runs["target_collapsed"].all()
-    pools = pooled(runs, [0.01], {"rloo": "rloo"})
+    pools = pooled(runs, [0.01], {"rloo": "rloo"}, 0.5)
     assert pools["target_collapsed"].all()
     got = margins(runs, pools, {}, {}, {"one_or_two": task}, strict)
     assert not got["claim"].str.startswith("vanilla_all_but_one").any()
@@ -529,7 +531,7 @@ def test_findings_render_the_counts(task, reference):
     log_ref = task.space.log_probs(reference)
     runs = _pooled_runs(task, log_ref)
     formats = {("one_or_two", "tabular"): answer_format(task, log_ref)}
-    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"})
+    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5)
     summary = summary_table(runs, formats, 0.95)
     over = budget_table(runs)
     text = findings(pools, summary, over, JUDGING, [0.01, 0.02])
@@ -537,7 +539,7 @@ def test_findings_render_the_counts(task, reference):
         "itself collapse, 1 reproduce it (at most one run of the pool not collapsed): " \
         "one_or_two (tabular, rloo, reverse KL, 10 steps)" in text
     assert "of the 1 MARA pools whose exact target is near uniform, 0 reproduce it: none" in text
-    assert "the β with the fewest near-uniform runs is β = 0.02 in 1" in text
+    assert "the number short of 0.5 at each β: β = 0.02 in 1" in text
     assert "| one_or_two | tabular | rloo | reverse | 10 | 8 | 7 | 7 |" in text
     assert "| one_or_two | tabular | rloo | reverse | vanilla | 0.02 | 4/4 | 4/4 |" in text
     assert "not of the paper" in text

@@ -129,7 +129,8 @@ CLAIMS = {
 # ---------------------------------------------------------------- the run list
 
 
-def _listed(value, everything: list, key: str) -> list:
+def _listed(value, everything: list) -> list:
+    """``everything`` for ``"all"``, else the listed values."""
     return list(everything) if value == "all" else list(value)
 
 
@@ -146,7 +147,7 @@ def stage_runs(section: Mapping) -> list[dict]:
     arms = {d["name"]: d["arm"] for d in section["dynamics"]}
     runs: dict[tuple, dict] = {}
     for block in section["sweeps"]:
-        for task in _listed(block["tasks"], tasks, "tasks"):
+        for task in _listed(block["tasks"], tasks):
             for policy in block["policies"]:
                 for dynamics in block["dynamics"]:
                     for regularizer in section["regularizers"]:
@@ -154,7 +155,7 @@ def stage_runs(section: Mapping) -> list[dict]:
                         methods = [m for m in methods if m in ARM_METHODS[arms[dynamics]]
                                    and m in block.get("methods", methods)]
                         for method in methods:
-                            for beta in _listed(block["betas"], section["betas"], "betas"):
+                            for beta in _listed(block["betas"], section["betas"]):
                                 for seed in range(block.get("seeds", section["seeds"])):
                                     labels = dict(task=task, policy=policy, dynamics=dynamics,
                                                   regularizer=regularizer, method=method,
@@ -327,10 +328,12 @@ def _where(pool: tuple) -> str:
     return f"{task}, {policy} policy, {dynamics}, {regularizer} KL, {steps} steps"
 
 
-def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str]) -> pd.DataFrame:
+def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str],
+           many_share: float) -> pd.DataFrame:
     """The paper's statements read as it makes them: one row per pool (:data:`POOL`) and
     method whose runs cover every β of ``claim_betas``: runs, collapsed, near uniform (all
-    βs together), the per-β near-uniform fractions' minimum and its β, whether the target
+    βs together), the per-β near-uniform fractions' minimum and its (first) β, the βs where
+    that fraction is below ``many_share`` (``near_uniform_short_at``), whether the target
     collapses at any of the βs and whether it is near uniform at all of them, the mean
     reward, the arm (``arms[dynamics]``)."""
     chosen = runs[runs["beta"].isin(claim_betas)]
@@ -347,6 +350,8 @@ def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str]) -> pd.DataF
                      "near_uniform": int(cell["near_uniform"].sum()),
                      "near_uniform_min": float(per_beta.min()),
                      "near_uniform_min_beta": float(per_beta.idxmin()),
+                     "near_uniform_short_at": " ".join(
+                         f"{b:g}" for b in sorted(per_beta.index) if per_beta[b] < many_share),
                      "near_uniform_by_beta": " ".join(
                          f"{b:g}:{int(cell[cell['beta'] == b]['near_uniform'].sum())}/"
                          f"{int((cell['beta'] == b).sum())}" for b in sorted(per_beta.index)),
@@ -410,8 +415,8 @@ def margins(runs: pd.DataFrame, pools: pd.DataFrame,
             if m["target_near_uniform"]:
                 rows.append((keys[0], f"mara_near_uniform_all_betas_{keys[3]}_{m['arm']}",
                              f"{at}: near uniform ({threshold}) per β "
-                             f"{m['near_uniform_by_beta']}; fewest at "
-                             f"β={m['near_uniform_min_beta']:g}",
+                             f"{m['near_uniform_by_beta']}; below many_share at β ∈ "
+                             f"{{{m['near_uniform_short_at']}}}",
                              m["near_uniform_min"] - many))
             for _, v in vanilla.iterrows():
                 rows.append((keys[0], "mara_no_reward_loss",
@@ -542,15 +547,16 @@ def findings(pools: pd.DataFrame, summary: pd.DataFrame, over_budgets: pd.DataFr
     many = judging["many_share"]
     held = flat[flat["near_uniform_min"] >= many]
     failed = flat[flat["near_uniform_min"] < many]
-    worst = failed["near_uniform_min_beta"].value_counts().sort_index()
+    short = pd.Series([float(b) for at in failed["near_uniform_short_at"] for b in at.split()],
+                      dtype=float).value_counts().sort_index()
     lines += [
         f"**\"Many MARA runs near 50/50 across all βs\"** (a run near uniform when its "
         f"valid-answer entropy is >= {judging['near_uniform']:g}·log |V|; a pool reproduces "
         f"the statement when at every β of {{{betas}}} at least {many:g} of its runs are): of "
         f"the {len(flat)} MARA pools whose exact target is near uniform, {len(held)} reproduce "
-        f"it: {_pool_names(held, True)}. In the {len(failed)} that do not, the β with the "
-        "fewest near-uniform runs is "
-        + (", ".join(f"β = {b:g} in {k}" for b, k in worst.items()) or "none")
+        f"it: {_pool_names(held, True)}. Of the {len(failed)} that do not, the number short of "
+        f"{many:g} at each β: "
+        + (", ".join(f"β = {b:g} in {k}" for b, k in short.items()) or "none")
         + f". The {len(skewed)} further MARA pools have an exact target that is not near "
         "uniform (a property of the target, not of the dynamics): "
         f"{_pool_names(skewed, True)}.",
