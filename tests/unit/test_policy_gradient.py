@@ -539,7 +539,7 @@ def test_findings_render_the_counts(task, reference):
         "itself collapse, 1 reproduce it (at most one run of the pool not collapsed): " \
         "one_or_two (tabular, rloo, reverse KL, 10 steps)" in text
     assert "of the 1 MARA pools whose exact target is near uniform, 0 reproduce it: none" in text
-    assert "the number short of 0.5 at each β: β = 0.02 in 1" in text
+    assert "the number of them short of 0.5 at each β: β = 0.02 in 1" in text
     assert "| one_or_two | tabular | rloo | reverse | 10 | 8 | 7 | 7 |" in text
     assert "| one_or_two | tabular | rloo | reverse | vanilla | 0.02 | 4/4 | 4/4 |" in text
     assert "not of the paper" in text

@@ -554,8 +554,8 @@ def findings(pools: pd.DataFrame, summary: pd.DataFrame, over_budgets: pd.DataFr
         f"valid-answer entropy is >= {judging['near_uniform']:g}·log |V|; a pool reproduces "
         f"the statement when at every β of {{{betas}}} at least {many:g} of its runs are): of "
         f"the {len(flat)} MARA pools whose exact target is near uniform, {len(held)} reproduce "
-        f"it: {_pool_names(held, True)}. Of the {len(failed)} that do not, the number short of "
-        f"{many:g} at each β: "
+        f"it: {_pool_names(held, True)}. Of the {len(failed)} that do not, the number of them "
+        f"short of {many:g} at each β: "
         + (", ".join(f"β = {b:g} in {k}" for b, k in short.items()) or "none")
         + f". The {len(skewed)} further MARA pools have an exact target that is not near "
         "uniform (a property of the target, not of the dynamics): "
