@@ -246,7 +246,7 @@ def over_time(data: pd.DataFrame):
 
 
 def entropy(data: pd.DataFrame):
-    """Histogram of the valid-answer entropy (÷ log |V|) of the final runs at the paper's βs,
+    """Histogram of the valid-answer entropy (÷ ``log |V|``) of the final runs at the paper's βs,
     per KL and method, all tasks, policies and dynamics at the shortest budget (paper C's
     Fig. 6a measure); dashed: the near-uniform threshold of the ledger rows."""
     data = data[data["steps"] == data["steps"].min()]

@@ -1,6 +1,6 @@
 """The optimisers of the sampled-RL runs: Adam (:mod:`bonkl.rl.adam`) and plain SGD.
 
-Both are stateful steps on one parameter array: :meth:`update` maps the gradient of a loss
+Both are stateful steps on one parameter array: ``update`` maps the gradient of a loss
 to the step to subtract. Plain SGD's step is ``η·g`` (no momentum, no clipping), the other
 end from Adam's per-coordinate normalised ``η·m̂/(√v̂ + ε)``: paper C does not say which
 optimiser its runs used, so the analogue runs both.

@@ -12,7 +12,7 @@ Two config shapes (``key`` names the task in error messages):
 
 - ``answers: {"1": 1.0, "2": 1.0}`` with ``corpus.weights: {"1": 0.78, "12": 0.04, ...}``
   (relative weights of any strings, rescaled to sum to 1), or ``corpus: {validity,
-  preference, suffixes}``, a *shared, balanced* format (:func:`_format_weights`): the same
+  preference, suffixes}``, a *shared, balanced* format: the same
   malformed continuations after every answer, the preference in the answer token; every
   valid answer is a mode.
 - ``bins: {count, plateaus: [[start, end], ...], plateau_reward, background_reward}``

@@ -65,6 +65,7 @@ from bonkl.rl.policies import TabularPolicy, stack
 from bonkl.rl.tasks import Task
 
 REGULARIZERS = ("reverse", "forward")
+#: The arms by config name (module doc).
 ARMS = ("rloo", "grpo", "kl_score_normalised")
 #: The methods each arm runs (GRPO's per-token KL term has no per-sequence reference).
 ARM_METHODS = {"rloo": mara.ALGORITHMS, "kl_score_normalised": mara.ALGORITHMS,

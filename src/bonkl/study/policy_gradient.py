@@ -59,9 +59,9 @@ ANALOGUE = ("in our NumPy analogue of the paper's LLM '1 or 2' runs (an autoregr
             "a failing case is a failure of the analogue's dynamics, not of the paper)")
 #: The labels of one run, in table order.
 LABELS = ["task", "policy", "dynamics", "regularizer", "method", "beta", "seed"]
-#: The labels of one cell: a run's labels without its seed, with the step budget.
+#: The labels of one cell, a run's labels without its seed and with the step budget.
 CELL = ["task", "policy", "dynamics", "regularizer", "method", "beta", "steps"]
-#: The labels of one pool of the paper's statements: a cell without its β.
+#: The labels of one pool of the paper's statements, a cell without its β.
 POOL = ["task", "policy", "dynamics", "regularizer", "steps"]
 
 
