@@ -306,7 +306,7 @@ def kernel_train(runs: int, steps: int, repeats: int) -> list[list]:
     """Kernel 9: ``runs`` training runs, one vectorised call vs a loop of one-run calls."""
     spec = dict(vocabulary="0123456789", max_tokens=2, answers={"1": 1.0, "2": 1.0}, tau=1.0,
                 corpus=dict(size=2000, smoothing=0.05, validity=0.1, preference=0.87,
-                            malformed={"12": 0.3, "3": 0.2, "": 0.2, "7": 0.1, "21": 0.2}))
+                            counts="expected", suffixes={"3": 0.3, "7": 0.3, "0": 0.4}))
     task = tasks.build_task("bench", spec)
     reference, _ = tasks.pretrain_reference(task, generator(0, "bench", "corpus"))
     cells = [("reverse", "vanilla"), ("reverse", "algorithm_1"), ("forward", "vanilla"),

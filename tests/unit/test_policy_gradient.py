@@ -19,22 +19,33 @@ from bonkl.plumbing.seeding import generator
 from bonkl.rl.adam import Adam
 from bonkl.rl.autoregressive import SequenceSpace
 from bonkl.rl.metrics import METRICS, evaluate, mode_shares
-from bonkl.rl.tasks import TaskSpecError, build_task, expand_tasks, pretrain_reference
+from bonkl.rl.tasks import (
+    TaskSpecError,
+    answer_format,
+    build_task,
+    expand_tasks,
+    pretrain_reference,
+)
 from bonkl.rl.trainer import (
     Run,
     Training,
-    advantages,
     final_distribution,
     log_exact_target,
     mara_batch,
+    normalised,
+    rloo_advantages,
     scores,
     train,
 )
 from bonkl.study.policy_gradient import (
+    budget_table,
     clopper_pearson,
+    findings,
     gather,
     job_runs,
+    judge_checkpoints,
     margins,
+    pooled,
     stage_runs,
     summary_table,
     target_rows,
@@ -214,8 +225,8 @@ def test_rloo_estimator_is_unbiased(task, reference, regularizer):
     estimates = []
     for _ in range(3000):
         drawn = space.sample(table, rng.random((space.max_tokens, batch)))
-        weights = advantages(scores(task.rewards[drawn], log_pi[drawn], log_ref[drawn], beta,
-                                    regularizer == "reverse"), False)
+        weights = rloo_advantages(scores(task.rewards[drawn], log_pi[drawn], log_ref[drawn],
+                                         beta, regularizer == "reverse"))
         estimates.append(space.score_gradient(table, drawn, weights / batch).ravel())
     estimates = np.array(estimates)
     exact = _numeric_gradient(_objective(task, log_ref, task.rewards, beta, regularizer),
@@ -287,17 +298,17 @@ def test_mara_makes_the_valid_answers_near_uniform(task, reference):
 
 
 MIXED = [Run("reverse", "vanilla", 0.01), Run("forward", "algorithm_1", 0.03, "grpo", 0.1),
-         Run("forward", "algorithm_2", 0.01, "rloo", 0.02),
-         Run("forward", "algorithm_1_lambda", 0.02), Run("reverse", "algorithm_1", 0.001,
-                                                          "grpo"),
-         Run("reverse", "algorithm_1_lambda", 0.01), Run("forward", "vanilla", 1.0)]
+         Run("forward", "algorithm_2", 0.01, "rloo", 0.02, "sgd"),
+         Run("forward", "algorithm_1_lambda", 0.02, "kl_score_normalised"),
+         Run("reverse", "algorithm_1", 0.001, "grpo", optimizer="sgd", learning_rate=1.0),
+         Run("reverse", "algorithm_1_lambda", 0.01), Run("forward", "vanilla", 1.0, "grpo")]
 
 
 @pytest.mark.parametrize("percentile", [None, 75])
 def test_vectorised_training_equals_each_run_alone(task, reference, percentile):
     """Same seeds, same numbers: a run trained among others equals it trained alone."""
     training = Training(steps=120, batch=8, eval_every=40, coverage_share=0.25,
-                        tau_percentile=percentile)
+                        tau_percentile=percentile, group_size=4)
     together = train(task, reference, MIXED, training,
                      [generator(8, k) for k in range(len(MIXED))])
     for k, run in enumerate(MIXED):
@@ -342,9 +353,14 @@ def test_mara_batch_rows_equal_the_library_per_batch(task, reference):
 
 def test_advantages_by_hand():
     s = np.array([[1.0, 2.0, 3.0, 6.0]])
-    np.testing.assert_allclose(advantages(s, False), 4 / 3 * (s - 3.0))
-    np.testing.assert_allclose(advantages(s, True), (s - 3.0) / (np.sqrt(3.5) + 1e-8))
-    assert np.all(advantages(np.ones((1, 5)), True) == 0)  # a group of equal scores
+    np.testing.assert_allclose(rloo_advantages(s), 4 / 3 * (s - 3.0))
+    np.testing.assert_allclose(normalised(s), (s - 3.0) / (np.sqrt(3.5) + 1e-8))
+    assert np.all(normalised(np.ones((1, 5))) == 0)  # a group of equal scores
+    # GRPO: two groups of two, each normalised by its own (ddof = 1) standard deviation
+    grouped = normalised(s, groups=2, ddof=1)
+    np.testing.assert_allclose(grouped, [[-0.5 / (np.sqrt(0.5) + 1e-8), 0.5 / (np.sqrt(0.5) + 1e-8),
+                                          -1.5 / (np.sqrt(4.5) + 1e-8),
+                                          1.5 / (np.sqrt(4.5) + 1e-8)]])
 
 
 def test_adam_first_step_is_the_learning_rate_times_the_sign():
@@ -356,22 +372,31 @@ def test_adam_first_step_is_the_learning_rate_times_the_sign():
 # --- the study: runs judged, margins, summary ------------------------------------------
 
 JUDGING = {"collapse_share": 0.95, "near_uniform": 0.95, "coverage_share": 0.25,
-           "reward_tolerance": 0.01, "confidence": 0.95}
+           "many_share": 0.5, "reward_tolerance": 0.01, "confidence": 0.95}
 
 
-def _curves(task, shares):
-    """Checkpoint rows of runs whose final policy has valid share ``share`` on "1"."""
+def _log_pi(task, share):
+    log_pi = np.full(len(task.space.outcomes), -50.0)
+    log_pi[task.space.index("1")] = np.log(share * 0.98)
+    log_pi[task.space.index("2")] = np.log((1 - share) * 0.98)
+    return log_pi - special.logsumexp(log_pi)
+
+
+def _curves(task, log_ref, shares, beta=0.01, steps=(0, 10), dynamics="rloo"):
+    """Checkpoint rows of runs whose policy at each checkpoint has valid share ``share`` on
+    "1" (one share for every checkpoint after 0, or one per checkpoint)."""
     frames = []
     for (method, seed), share in shares.items():
-        log_pi = np.full(len(task.space.outcomes), -50.0)
-        log_pi[task.space.index("1")] = np.log(share * 0.98)
-        log_pi[task.space.index("2")] = np.log((1 - share) * 0.98)
-        log_pi -= special.logsumexp(log_pi)
-        metrics = evaluate(task, log_pi, log_pi, log_pi, 0.25)
-        labels = dict(task="one_or_two", dynamics="rloo", regularizer="reverse",
-                      method=method, beta=0.01, seed=seed)
-        frames.append(pd.DataFrame([{**labels, "step": 0, **metrics},
-                                    {**labels, "step": 10, **metrics}]))
+        per_step = share if isinstance(share, tuple) else (share,) * (len(steps) - 1)
+        labels = dict(task="one_or_two", policy="tabular", dynamics=dynamics,
+                      regularizer="reverse", method=method, beta=beta, seed=seed,
+                      steps=steps[-1])
+        log_target = log_exact_target(task, log_ref, "reverse", method, beta)
+        rows = [{**labels, "step": 0, **evaluate(task, log_ref, log_ref, log_target, 0.25)}]
+        for step, value in zip(steps[1:], per_step, strict=True):
+            rows.append({**labels, "step": step,
+                         **evaluate(task, _log_pi(task, value), log_ref, log_target, 0.25)})
+        frames.append(pd.DataFrame(rows))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -383,14 +408,16 @@ SHARES = {("vanilla", 0): 0.99, ("vanilla", 1): 0.97, ("vanilla", 2): 0.8,
 @pytest.fixture(scope="module")
 def judged(task, reference):
     log_ref = task.space.log_probs(reference)
-    return gather(task, log_ref, _curves(task, SHARES), JUDGING)
+    curves = judge_checkpoints(_curves(task, log_ref, SHARES), JUDGING, [0.01])
+    return gather(task, {"tabular": log_ref}, curves, [10], JUDGING)
 
 
 def test_gather_judges_each_run_from_its_shares(task, judged):
     """Collapse onto either answer counts; the counts come from the shares, not typed in."""
     want_collapsed = [max(s, 1 - s) >= 0.95 for s in SHARES.values()]
-    assert judged["collapsed"].tolist() == want_collapsed
+    assert judged["collapsed_final"].tolist() == want_collapsed
     assert judged["top_answer"].tolist()[:4] == ["1", "1", "1", "2"]
+    np.testing.assert_allclose(judged["favourite_share"], list(SHARES.values()), rtol=1e-9)
     entropy = [-(s * np.log(s) + (1 - s) * np.log(1 - s)) / np.log(2) for s in SHARES.values()]
     assert judged["near_uniform"].tolist() == [h >= 0.95 for h in entropy]
     vanilla_target = judged[judged["method"] == "vanilla"]["target_top_mode_share"].iloc[0]
@@ -399,26 +426,139 @@ def test_gather_judges_each_run_from_its_shares(task, judged):
                                                                           want_collapsed,
                                                                           strict=True)]
     assert (judged["reference_validity"] > 0.5).all()
+    assert (judged["steps"] == 10).all()
 
 
-def test_margins_and_summary_count_the_runs(task, reference, judged):
+def test_counts_over_time_final_and_ever(task, reference):
+    """A run collapsed at step 10 that relaxes by step 20: collapsed_final is True at the
+    10-step budget and False at the 20-step one, collapsed_ever True at both; a run that
+    only collapses at step 20 is never collapsed at the 10-step budget."""
     log_ref = task.space.log_probs(reference)
-    targets = {"one_or_two": {("reverse", 0.01): log_exact_target(task, log_ref, "reverse",
-                                                                   "vanilla", 0.01)}}
-    got = margins(judged, {"one_or_two": log_ref}, targets, {"one_or_two": task}, [0.01],
+    shares = {("vanilla", 0): (0.99, 0.7), ("vanilla", 1): (0.6, 0.98),
+              ("vanilla", 2): (0.6, 0.6)}
+    curves = judge_checkpoints(_curves(task, log_ref, shares, steps=(0, 10, 20)), JUDGING,
+                               [0.01])
+    runs = gather(task, {"tabular": log_ref}, curves, [10, 20], JUDGING).set_index(
+        ["steps", "seed"])
+    assert runs["collapsed_final"].to_dict() == {(10, 0): True, (10, 1): False, (10, 2): False,
+                                                 (20, 0): False, (20, 1): True, (20, 2): False}
+    assert runs["collapsed_ever"].to_dict() == {(10, 0): True, (10, 1): False, (10, 2): False,
+                                                (20, 0): True, (20, 1): True, (20, 2): False}
+    # a budget beyond a run's steps gives it no row
+    assert len(gather(task, {"tabular": log_ref}, curves, [10, 40], JUDGING)) == 3
+
+
+def _pooled_runs(task, log_ref):
+    """Vanilla and MARA runs at two βs, four seeds each: at β = 0.01 three vanilla runs of
+    four collapse, at β = 0.02 all four; MARA near uniform in 3/4 and 1/4."""
+    frames = [
+        _curves(task, log_ref, {("vanilla", 0): 0.99, ("vanilla", 1): 0.97, ("vanilla", 2): 0.02,
+                                ("vanilla", 3): 0.8, ("algorithm_1", 0): 0.5,
+                                ("algorithm_1", 1): 0.52, ("algorithm_1", 2): 0.49,
+                                ("algorithm_1", 3): 0.9}, beta=0.01),
+        _curves(task, log_ref, {("vanilla", 0): 0.99, ("vanilla", 1): 0.99, ("vanilla", 2): 0.01,
+                                ("vanilla", 3): 0.96, ("algorithm_1", 0): 0.5,
+                                ("algorithm_1", 1): 0.8, ("algorithm_1", 2): 0.9,
+                                ("algorithm_1", 3): 0.99}, beta=0.02),
+    ]
+    curves = judge_checkpoints(pd.concat(frames, ignore_index=True), JUDGING, [0.01, 0.02])
+    return gather(task, {"tabular": log_ref}, curves, [10], JUDGING).assign(task="one_or_two")
+
+
+def test_pooled_rows_read_the_paper_as_it_states_it(task, reference):
+    """'All but one vanilla run collapse' pooled over the βs and seeds: 7 of 8 collapse,
+    margin 0 (holds); 'many MARA runs near 50/50 across all βs': the worst β has 1/4,
+    margin 1/4 − 1/2 (fails, at β = 0.02)."""
+    log_ref = task.space.log_probs(reference)
+    runs = _pooled_runs(task, log_ref)
+    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5).set_index("method")
+    assert pools.loc["vanilla", ["runs", "collapsed"]].tolist() == [8, 7]
+    assert pools.loc["algorithm_1", "near_uniform_min"] == 0.25
+    assert pools.loc["algorithm_1", "near_uniform_min_beta"] == 0.02
+    assert pools.loc["algorithm_1", "near_uniform_by_beta"] == "0.01:3/4 0.02:1/4"
+    assert pools.loc["algorithm_1", "near_uniform_short_at"] == "0.02"
+    assert not pools.loc["vanilla", "target_collapsed"]
+    # a pool missing one of the claim βs is not a reading of the paper's statement
+    assert pooled(runs, [0.01, 0.02, 0.03], {"rloo": "rloo"}, 0.5).empty
+    targets = {("one_or_two", "tabular"): {("reverse", b): log_exact_target(
+        task, log_ref, "reverse", "vanilla", b) for b in (0.01, 0.02)}}
+    got = margins(runs, pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5), targets,
+                  {("one_or_two", "tabular"): log_ref}, {"one_or_two": task},
                   JUDGING).set_index("claim")
-    collapsed = int(judged[judged["method"] == "vanilla"]["collapsed"].sum())
-    assert got.loc["vanilla_all_but_one_collapse", "margin"] == pytest.approx(
-        (collapsed - 3) / 4)
-    assert f"{collapsed}/4 collapsed" in got.loc["vanilla_all_but_one_collapse", "case"]
-    near = judged[judged["method"] == "algorithm_1"]["near_uniform"].mean()
-    assert got.loc["mara_near_uniform_many_runs", "margin"] == pytest.approx(near - 0.5)
-    assert abs(got.loc["target_keeps_reference_ratio", "margin"]) < 1e-12
-    table = summary_table(judged.assign(task="one_or_two"), 0.95)
-    assert table["collapsed"].tolist() == [collapsed, 0]
+    assert got.loc["vanilla_all_but_one_collapse_reverse_rloo", "margin"] == 0.0
+    assert "7/8 collapsed" in got.loc["vanilla_all_but_one_collapse_reverse_rloo", "case"]
+    assert got.loc["mara_near_uniform_all_betas_reverse_rloo", "margin"] == -0.25
+    assert "below many_share at β ∈ {0.02}" in got.loc["mara_near_uniform_all_betas_reverse_rloo",
+                                                       "case"]
+    assert "entropy >= 0.95·log |V|" in got.loc["mara_near_uniform_all_betas_reverse_rloo",
+                                                "case"]
+    assert got.loc["target_keeps_reference_ratio", "margin"].abs().max() < 1e-12
+
+
+def test_pools_whose_target_collapses_are_not_dynamics_rows(task, reference):
+    """A reference already collapsed (favourite >= collapse_share): its vanilla pools are in
+    the pooled table, flagged, but give no 'all but one' ledger row."""
+    log_ref = np.log(np.exp(_log_pi(task, 0.99)) * 0.5 + np.exp(task.space.log_probs(
+        reference)) * 0.5)
+    log_ref -= special.logsumexp(log_ref)
+    strict = dict(JUDGING, collapse_share=0.9)
+    curves = judge_checkpoints(_curves(task, log_ref, {("vanilla", 0): 0.99,
+                                                       ("vanilla", 1): 0.99}), strict, [0.01])
+    runs = gather(task, {"tabular": log_ref}, curves, [10], strict).assign(task="one_or_two")
+    assert runs["target_collapsed"].all()
+    pools = pooled(runs, [0.01], {"rloo": "rloo"}, 0.5)
+    assert pools["target_collapsed"].all()
+    got = margins(runs, pools, {}, {}, {"one_or_two": task}, strict)
+    assert not got["claim"].str.startswith("vanilla_all_but_one").any()
+
+
+def test_summary_counts_the_runs(task, reference, judged):
+    log_ref = task.space.log_probs(reference)
+    formats = {("one_or_two", "tabular"): answer_format(task, log_ref)}
+    table = summary_table(judged.assign(task="one_or_two"), formats, 0.95)
+    collapsed = int(judged[judged["method"] == "vanilla"]["collapsed_final"].sum())
+    assert table["collapsed_final"].tolist() == [collapsed, 0]
     assert table["top_answer_counts"].iloc[0] == "1:2 2:1"
     low, high = clopper_pearson(collapsed, 4, 0.95)
     assert table[["collapsed_low", "collapsed_high"]].iloc[0].tolist() == [low, high]
+    assert table[["answer_1", "answer_2"]].iloc[0].tolist() == ["1", "2"]
+    assert table["p_answer_1"].iloc[0] == formats[("one_or_two", "tabular")]["p_answer"][0]
+
+
+def test_findings_render_the_counts(task, reference):
+    """The fragment's numbers are those of the tables it is given: change a count, the
+    sentence changes."""
+    log_ref = task.space.log_probs(reference)
+    runs = _pooled_runs(task, log_ref)
+    formats = {("one_or_two", "tabular"): answer_format(task, log_ref)}
+    pools = pooled(runs, [0.01, 0.02], {"rloo": "rloo"}, 0.5)
+    summary = summary_table(runs, formats, 0.95)
+    over = budget_table(runs)
+    text = findings(pools, summary, over, JUDGING, [0.01, 0.02])
+    assert "of the 1 pools (task, policy, dynamics, KL, budget) whose vanilla target does not "\
+        "itself collapse, 1 reproduce it (at most one run of the pool not collapsed): " \
+        "one_or_two (tabular, rloo, reverse KL, 10 steps)" in text
+    assert "of the 1 MARA pools whose exact target is near uniform, 0 reproduce it: none" in text
+    assert "the number of them short of 0.5 at each β: β = 0.02 in 1" in text
+    assert "| one_or_two | tabular | rloo | reverse | 10 | 8 | 7 | 7 |" in text
+    assert "| one_or_two | tabular | rloo | reverse | vanilla | 0.02 | 4/4 | 4/4 |" in text
+    assert "not of the paper" in text
+    fewer = pools.assign(collapsed=pools["collapsed"] - 1)
+    assert "0 reproduce it (at most" in findings(fewer, summary, over, JUDGING, [0.01, 0.02])
+    assert "because" not in text and "amplif" not in text  # no causal sentence
+
+
+def test_budget_table_counts_only_runs_trained_to_the_longest_budget(task, reference):
+    log_ref = task.space.log_probs(reference)
+    shares = {("vanilla", 0): (0.99, 0.7), ("vanilla", 1): (0.6, 0.98)}
+    long = _curves(task, log_ref, shares, steps=(0, 10, 20))
+    short = _curves(task, log_ref, {("vanilla", 2): 0.99})  # trained 10 steps only
+    curves = judge_checkpoints(pd.concat([long, short], ignore_index=True), JUDGING, [0.01])
+    runs = gather(task, {"tabular": log_ref}, curves, [10, 20], JUDGING).assign(
+        task="one_or_two")
+    table = budget_table(runs)
+    assert table[["collapsed at 10", "ever by 10", "collapsed at 20", "ever by 20"]].iloc[
+        0].tolist() == ["1/2", "1/2", "1/2", "2/2"]
 
 
 def test_clopper_pearson_by_hand():
@@ -427,35 +567,86 @@ def test_clopper_pearson_by_hand():
     assert clopper_pearson(10, 10, 0.95) == pytest.approx((0.025 ** 0.1, 1.0))
 
 
+SECTION = dict(
+    tasks=[dict(ONE_OR_TWO, name="a", sweep={"validity": [0.1, 0.5], "preference": [0.9]},
+                corpus=dict(size=10, smoothing=0.1, suffixes={"0": 1.0})),
+           dict(ONE_OR_TWO, name="b")],
+    dynamics=[{"name": "rloo", "arm": "rloo"}, {"name": "grpo", "arm": "grpo"}],
+    sweeps=[{"tasks": "all", "policies": ["tabular"], "dynamics": ["rloo"], "betas": "all",
+             "steps": 10},
+            {"tasks": ["b"], "policies": ["tabular", "mlp"], "dynamics": ["grpo"],
+             "betas": [0.1], "steps": 10},
+            {"tasks": ["b"], "policies": ["tabular"], "dynamics": ["rloo"], "betas": [0.1],
+             "methods": ["vanilla"], "seeds": 2, "steps": 40}],
+    betas=[0.1, 1.0], regularizers=["reverse", "forward"],
+    mara_algorithms={"forward": ["algorithm_2", "algorithm_1"]}, seeds=3)
+
+
 def test_stage_runs_and_jobs_partition_them():
-    section = dict(tasks=[dict(ONE_OR_TWO, name="a", sweep={"validity": [0.1, 0.5],
-                                                            "preference": [0.9]},
-                               corpus=dict(size=10, smoothing=0.1, malformed={"0": 1.0})),
-                          dict(ONE_OR_TWO, name="b")],
-                   dynamics=[{"name": "rloo"}, {"name": "grpo"}],
-                   dynamics_sweep={"tasks": ["b"], "betas": [0.1]}, betas=[0.1, 1.0],
-                   regularizers=["reverse", "forward"],
-                   mara_algorithms={"forward": ["algorithm_2"]}, seeds=3)
-    runs = stage_runs(section)
+    runs = stage_runs(SECTION)
     assert {r["task"] for r in runs} == {"a_valid0.1_pref0.9", "a_valid0.5_pref0.9", "b"}
-    # per task: rloo at 2 βs x (reverse: vanilla; forward: vanilla, algorithm_2) x 3 seeds;
-    # b adds grpo at β = 0.1
-    assert len(runs) == 3 * 2 * 3 * 3 + 1 * 3 * 3
+    # per task: rloo at 2 βs x (reverse: vanilla; forward: vanilla, algorithm_2, algorithm_1)
+    # x 3 seeds; b adds grpo (no algorithm_2) at β = 0.1 for two policies
+    assert len(runs) == 3 * 2 * 4 * 3 + 2 * 3 * 3
+    grpo = [r for r in runs if r["dynamics"] == "grpo"]
+    assert {r["method"] for r in grpo} == {"vanilla", "algorithm_1"}
+    # the long block trains its runs once, for its steps; the others keep theirs
+    long = [r for r in runs if r["steps"] == 40]
+    assert len(long) == 2 * 2 and {r["seed"] for r in long} == {0, 1}
+    assert {r["method"] for r in long} == {"vanilla"} and {r["beta"] for r in long} == {0.1}
     assert sum((job_runs(runs, 4, k) for k in range(4)), []) == runs
-    assert len({len(job_runs(runs, 4, k)) for k in range(4)}) <= 2
+    cost = [sum(r["steps"] for r in job_runs(runs, 4, k)) for k in range(4)]
+    assert max(cost) - min(cost) <= 2 * 40  # near-equal cost, not count
 
 
 def test_format_task_weights():
+    """The shared format: after either answer, completion with probability ``validity``, the
+    same malformed continuations otherwise; the preference in the answer token."""
     spec = dict(ONE_OR_TWO, corpus=dict(size=10, smoothing=0.1, validity=0.1, preference=0.9,
-                                        malformed={"12": 3.0, "": 1.0}))
+                                        suffixes={"0": 3.0, "1": 1.0}))
     task = build_task("t", spec)
     space = task.space
-    got = {a: task.corpus[space.index(a)] for a in ["1", "2", "12", ""]}
-    assert got == pytest.approx({"1": 0.09, "2": 0.01, "12": 0.675, "": 0.225})
+    got = {a: task.corpus[space.index(a)] for a in ["1", "2", "10", "11", "20", "21"]}
+    assert got == pytest.approx({"1": 0.09, "2": 0.01, "10": 0.9 * 0.9 * 0.75,
+                                 "11": 0.9 * 0.9 * 0.25, "20": 0.1 * 0.9 * 0.75,
+                                 "21": 0.1 * 0.9 * 0.25})
+    assert sum(got.values()) == pytest.approx(1.0)
     (name, expanded, i), = expand_tasks([dict(spec, name="t", sweep={"validity": [0.05],
                                                            "preference": [0.99]})])
     assert (name, i) == ("t_valid0.05_pref0.99", 0)
     assert expanded["corpus"]["validity"] == 0.05 and "sweep" not in expanded
+
+
+def test_expected_counts_balance_the_format():
+    """With expected counts the reference's P(valid | answer) is the same after both answers
+    up to the smoothing, (n_a v + α)/(n_a + W α); with no draw, no cell hangs on one."""
+    spec = dict(ONE_OR_TWO, corpus=dict(size=2000, smoothing=0.05, validity=0.1,
+                                        preference=0.87, counts="expected",
+                                        suffixes={"0": 1.0}))
+    task = build_task("t", spec)
+    logits, counts = pretrain_reference(task, generator(0))
+    again, _ = pretrain_reference(task, generator(1))
+    assert np.array_equal(logits, again)  # no draw
+    fmt = answer_format(task, task.space.log_probs(logits)).set_index("answer")
+    width = task.space.shape[1]
+    for answer, share in [("1", 0.87), ("2", 0.13)]:
+        n = 2000 * share
+        assert fmt.loc[answer, "p_valid"] == pytest.approx((n * 0.1 + 0.05) / (n + width * 0.05),
+                                                           rel=1e-12)
+    assert fmt.loc["1", "p_valid"] == pytest.approx(fmt.loc["2", "p_valid"], abs=1e-3)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"suffixes": {}}, "corpus.suffixes: is missing or empty"),
+    ({"suffixes": {"": 1.0}}, "corpus.suffixes: '' after '1' writes '1'"),
+    ({"suffixes": {"9": 1.0}}, "corpus.suffixes: '19' is not an answer"),
+    ({"counts": "mean"}, "corpus.counts: is 'mean'; expected one of"),
+])
+def test_bad_format_corpus_names_the_key(change, message):
+    corpus = dict(size=10, smoothing=0.1, validity=0.1, preference=0.9, suffixes={"0": 1.0})
+    with pytest.raises(TaskSpecError, match="^k") as err:
+        build_task("t", dict(ONE_OR_TWO, corpus=dict(corpus, **change)), key="k")
+    assert message in str(err.value)
 
 
 def test_target_rows_flat_for_mara(task, reference):
@@ -471,5 +662,5 @@ def test_final_distribution_sums_to_one(task, reference):
     table = final_distribution(task, log_ref, log_ref,
                                log_exact_target(task, log_ref, "reverse", "algorithm_1", 0.1))
     assert table["answer"].tolist() == ["1", "2", "malformed"]
-    for column in ["policy", "reference", "target"]:
+    for column in ["trained", "reference", "target"]:
         assert table[column].sum() == pytest.approx(1.0, abs=1e-12)

@@ -1,8 +1,10 @@
-# Stage policy_gradient (paper C's LLM "1 or 2" experiment as a tabular NumPy analogue):
-# every task's reference pretrained on its corpus (one job); the stage's runs split into
-# `jobs` training jobs, each training its runs per task as one vectorised computation; one
-# aggregate job judging every run, writing the ledger margins and the summary table; the
-# ledger rows; four figures.
+# Stage policy_gradient (paper C's LLM "1 or 2" experiment as a NumPy analogue): every
+# task's reference pretrained on its corpus (one job); the stage's runs (the union of the
+# config's sweeps) split into `jobs` training jobs of near-equal cost, each training its
+# runs per task, policy kind and step count as one vectorised computation; one aggregate
+# job judging every run at every step budget, writing the pooled readings of the paper's
+# statements, the ledger margins, the summary table and the findings fragment; the ledger
+# rows; six figures.
 PG = config["policy_gradient"]  # checked by bonkl.pipeline.config_checks (common.smk)
 PG_SPECS = {name: spec for name, spec, _ in expand_tasks(PG["tasks"])}
 PG_TASKS = list(PG_SPECS)
@@ -46,12 +48,11 @@ rule policy_gradient_train:
     params:
         runs=lambda w: job_runs(PG_RUNS, PG["jobs"], int(w.job)),
         specs={name: order_free(spec) for name, spec in PG_SPECS.items()},
-        task_names=PG_TASKS,
         training=order_free(PG["training"]),
         dynamics=[order_free(d) for d in PG["dynamics"]],
+        mlp=order_free(PG["mlp"]),
         mara_tau=PG["mara_tau"],
         coverage_share=PG["judging"]["coverage_share"],
-        figure_beta=PG["figure_beta"],
         seed=config["seed"],
     script:
         "../../scripts/policy_gradient_train.py"
@@ -68,15 +69,18 @@ rule policy_gradient_aggregate:
         runs=expand(f"{RESULTS}/policy_gradient/runs/{{task}}.csv", task=PG_TASKS),
         curves=expand(f"{RESULTS}/policy_gradient/curves/{{task}}.csv", task=PG_TASKS),
         final=expand(f"{RESULTS}/policy_gradient/final/{{task}}.csv", task=PG_TASKS),
+        pooled=f"{RESULTS}/policy_gradient/pooled.csv",
+        budgets=f"{RESULTS}/policy_gradient/budgets.csv",
         margins=f"{RESULTS}/policy_gradient/margins.csv",
         csv=f"{FIGURES}/policy_gradient_table.csv",
         html=report(
             f"{FIGURES}/policy_gradient_table.html",
             caption="../report/policy_gradient_table.rst",
             category="Paper C: KL-regularised targets",
-            subcategory="sampled policy gradient (tabular analogue)",
+            subcategory="sampled policy gradient (NumPy analogue)",
         ),
         md=f"{FIGURES}/policy_gradient_table.md",
+        findings=f"{FIGURES}/policy_gradient_findings.md",
     log:
         f"{LOGS}/policy_gradient_aggregate.log",
     benchmark:
@@ -86,7 +90,10 @@ rule policy_gradient_aggregate:
         task_names=PG_TASKS,
         regularizers=PG["regularizers"],
         claim_betas=PG["claim_betas"],
-        main_dynamics=PG["dynamics"][0]["name"],
+        budgets=PG["budgets"],
+        dynamics=[order_free(d) for d in PG["dynamics"]],
+        mlp=order_free(PG["mlp"]),
+        seed=config["seed"],
         judging=order_free(PG["judging"]),
     script:
         "../../scripts/policy_gradient_aggregate.py"
@@ -113,11 +120,14 @@ CLAIM_SUMMARIES.append(rules.policy_gradient_claims.output[0])
 TARGETS.extend(
     [f"{FIGURES}/policy_gradient_table.{ext}" for ext in ("csv", "md", "html")]
 )
+FINDINGS["policy_gradient"] = rules.policy_gradient_aggregate.output.findings
 for _figure, _table in [
     ("policy_gradient_share", "runs"),
     ("policy_gradient_pareto", "curves"),
     ("policy_gradient_final", "final"),
     ("policy_gradient_gap", "runs"),
+    ("policy_gradient_over_time", "curves"),
+    ("policy_gradient_entropy", "runs"),
 ]:
     FIGURE_SPECS[_figure] = dict(
         tables=dict(
@@ -130,5 +140,8 @@ for _figure, _table in [
         column="task",
         plots="bonkl.plots.policy_gradient",
         category="Paper C: KL-regularised targets",
-        subcategory="sampled policy gradient (tabular analogue)",
+        subcategory="sampled policy gradient (NumPy analogue)",
     )
+# the final-distribution figure's β, a plotting choice: figures.smk passes a spec's
+# "options" to the plotting function (keyword arguments)
+FIGURE_SPECS["policy_gradient_final"]["options"] = dict(beta=PG["figure_beta"])

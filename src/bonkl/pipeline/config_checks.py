@@ -26,9 +26,12 @@ its value and what was expected:
   (:func:`bonkl.rl.tasks.build_task`: answers and corpus strings written in the vocabulary
   within ``max_tokens``, validity and preference in (0, 1), plateaus ordered inside
   ``[0, count)``, at least two valid answers); every ``mara_algorithms`` name a MARA
-  algorithm of :data:`bonkl.mara.ALGORITHMS`; ``claim_betas``, ``figure_beta`` and
-  ``dynamics_sweep.betas`` among ``betas``; unique dynamics names; ``dynamics_sweep.tasks``
-  among the task names; ``jobs`` at most the number of runs.
+  algorithm of :data:`bonkl.mara.ALGORITHMS`; ``claim_betas``, ``figure_beta`` and each
+  sweep's ``betas`` among ``betas``; ``training.group_size`` divides ``training.batch``;
+  each budget a checkpoint (a multiple of ``eval_every``) and each sweep's ``steps`` a
+  budget; unique dynamics names, each sweep's among them; each sweep's tasks among the task
+  names and its methods vanilla or MARA algorithms; at least one run, and ``jobs`` at most
+  the number of runs.
 """
 
 from __future__ import annotations
@@ -289,21 +292,50 @@ def check_policy_gradient(section: Mapping) -> None:
                 raise ConfigError(f"{key}.mara_algorithms.{regularizer}[{j}] is {name!r}; expected "
                                   f"one of {list(MARA_ALGORITHMS)} (bonkl.mara.ALGORITHMS)")
     betas = section["betas"]
-    for list_key in ("claim_betas", "dynamics_sweep.betas"):
-        listed = section["dynamics_sweep"]["betas"] if "." in list_key else section[list_key]
-        for j, beta in enumerate(listed):
-            if beta not in betas:
-                raise ConfigError(f"{key}.{list_key}[{j}] is {beta!r}; expected one of "
-                                  f"{key}.betas {betas}")
+    for j, beta in enumerate(section["claim_betas"]):
+        if beta not in betas:
+            raise ConfigError(f"{key}.claim_betas[{j}] is {beta!r}; expected one of "
+                              f"{key}.betas {betas}")
     if section["figure_beta"] not in betas:
         raise ConfigError(f"{key}.figure_beta is {section['figure_beta']!r}; "
                           f"expected one of {key}.betas {betas}")
+    training = section["training"]
+    if training["batch"] % training["group_size"]:
+        raise ConfigError(f"{key}.training.group_size is {training['group_size']}; expected a "
+                          f"divisor of training.batch ({training['batch']})")
+    for j, budget in enumerate(section["budgets"]):
+        if budget % training["eval_every"]:
+            raise ConfigError(f"{key}.budgets[{j}] is {budget}; expected a multiple of "
+                              f"training.eval_every ({training['eval_every']}), a checkpoint")
     unique_names(f"{key}.dynamics", section["dynamics"])
-    for j, task in enumerate(section["dynamics_sweep"]["tasks"]):
-        if task not in first:
-            raise ConfigError(f"{key}.dynamics_sweep.tasks[{j}] is {task!r}; expected a task "
-                              f"name, one of {sorted(first)}")
+    dynamics = [d["name"] for d in section["dynamics"]]
+    for i, block in enumerate(section["sweeps"]):
+        where = f"{key}.sweeps[{i}]"
+        if block["steps"] not in section["budgets"]:
+            raise ConfigError(f"{where}.steps is {block['steps']}; expected one of "
+                              f"{key}.budgets {section['budgets']}")
+        for j, name in enumerate(block["dynamics"]):
+            if name not in dynamics:
+                raise ConfigError(f"{where}.dynamics[{j}] is {name!r}; expected a dynamics "
+                                  f"name, one of {dynamics}")
+        if block["tasks"] != "all":
+            for j, task in enumerate(block["tasks"]):
+                if task not in first:
+                    raise ConfigError(f"{where}.tasks[{j}] is {task!r}; expected a task name, "
+                                      f"one of {sorted(first)}")
+        if block["betas"] != "all":
+            for j, beta in enumerate(block["betas"]):
+                if beta not in betas:
+                    raise ConfigError(f"{where}.betas[{j}] is {beta!r}; expected one of "
+                                      f"{key}.betas {betas}")
+        allowed = ["vanilla", *MARA_ALGORITHMS]
+        for j, method in enumerate(block.get("methods", [])):
+            if method not in allowed:
+                raise ConfigError(f"{where}.methods[{j}] is {method!r}; expected one of "
+                                  f"{allowed}")
     runs = len(stage_runs(section))
+    if not runs:
+        raise ConfigError(f"{key}.sweeps give no run; expected at least one")
     if section["jobs"] > runs:
         raise ConfigError(f"{key}.jobs is {section['jobs']}; expected at most the number of "
                           f"runs ({runs}), so that no job is empty")

@@ -121,12 +121,17 @@ class SequenceSpace:
         if table.ndim == 2:
             picked = None if outcomes is None else np.asarray(outcomes)[None]
             return self.path_log_probs(table[None], picked)[0]
-        runs = np.arange(table.shape[0])[:, None, None]
         if outcomes is None:
             outcomes = np.broadcast_to(np.arange(len(self.outcomes)),
                                        (table.shape[0], len(self.outcomes)))
+        return np.sum(self.step_log_probs(table, outcomes), axis=-1)
+
+    def step_log_probs(self, table: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
+        """``log π(y_t | y_<t)`` of each path step of ``outcomes`` ``(R, B)`` under the stack
+        ``table`` ``(R, S, W)``: ``(R, B, max_tokens)``, 0 beyond a path's end."""
+        runs = np.arange(table.shape[0])[:, None, None]
         steps = table[runs, self.path_states[outcomes], self.path_tokens[outcomes]]
-        return np.sum(np.where(self.path_mask[outcomes], steps, 0.0), axis=-1)
+        return np.where(self.path_mask[outcomes], steps, 0.0)
 
     def sample(self, table: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """Outcome indices of answers written token by token (inverse-CDF draws).
@@ -158,19 +163,23 @@ class SequenceSpace:
         """``Σ_i w_i ∇_θ log π(y_i)``: ``w_i (e_{y_t} − softmax(θ[s_t]))`` on each path step.
 
         ``table`` is the policy's :meth:`token_log_probs`; the gradient is in the logits θ.
-        Stacked: ``table`` ``(R, S, W)``, ``outcomes`` and ``weights`` ``(R, B)``, one
-        gradient per run (each run's own samples and weights).
+        ``weights`` per answer, or per answer and path step (``w_{it}`` on step ``t``: the
+        gradient ``Σ_{i,t} w_{it} ∇_θ log π(y_t | y_<t)``). Stacked: ``table``
+        ``(R, S, W)``, ``outcomes`` ``(R, B)`` and ``weights`` ``(R, B)`` or
+        ``(R, B, max_tokens)``, one gradient per run (each run's own samples and weights).
         """
+        outcomes = np.asarray(outcomes)
+        weights = np.asarray(weights, float)
         if table.ndim == 2:
-            return self.score_gradient(table[None], np.asarray(outcomes)[None],
-                                       np.asarray(weights, float)[None])[0]
+            return self.score_gradient(table[None], outcomes[None], weights[None])[0]
+        if weights.ndim == outcomes.ndim:
+            weights = weights[..., None]
         runs = table.shape[0]
         # padding steps (beyond a path's end) point at state 0, token 0 with weight 0
         offsets = (np.arange(runs) * self.states)[:, None, None]
         states = (self.path_states[outcomes] + offsets).ravel()
         tokens = self.path_tokens[outcomes].ravel()
-        step_weights = np.where(self.path_mask[outcomes],
-                                np.asarray(weights, float)[..., None], 0.0).ravel()
+        step_weights = np.where(self.path_mask[outcomes], weights, 0.0).ravel()
         width = self.shape[1]
         chosen = np.bincount(states * width + tokens, step_weights, minlength=table.size)
         visits = np.bincount(states, step_weights, minlength=runs * self.states)

@@ -4,7 +4,9 @@ For a policy ``π`` on a task's outcomes (all exact, no sampling): the mean rewa
 ``E_π R``; the validity ``π(V)`` of the valid answers ``V = {R >= τ}``; the entropy over
 valid answers ``H(π | V)`` in nats and divided by ``log |V|`` (1 = uniform; paper C's
 "valid-answer entropy", Fig. 6); each good mode's share ``π(M | V)``, the top mode (its
-index in ``task.modes``) and its share, and the coverage, the fraction of modes holding at
+index in ``task.modes``) and its share, the share of the reference's favourite mode and of
+the target's top mode (signed views of collapse: a run collapsed onto another mode has
+them near 0), and the coverage, the fraction of modes holding at
 least ``coverage_share / (number of modes)``; ``KL(π ‖ π_ref)`` and ``KL(π ‖ T)`` to the
 exact target ``T`` of the run's objective (:func:`bonkl.rl.trainer.log_exact_target`).
 
@@ -21,7 +23,8 @@ from bonkl.rl.tasks import Task
 
 #: The metrics of a run at each checkpoint, in table order.
 METRICS = ("mean_reward", "validity", "valid_entropy", "valid_entropy_normalized",
-           "top_mode", "top_mode_share", "coverage", "kl_reference", "kl_target")
+           "top_mode", "top_mode_share", "favourite_share", "target_top_share", "coverage",
+           "kl_reference", "kl_target")
 
 
 def log_sum_exp(x: np.ndarray) -> np.ndarray:
@@ -44,6 +47,8 @@ def evaluate(task: Task, log_pi: np.ndarray, log_ref: np.ndarray, log_target: np
     log_valid = log_pi[..., task.good] - log_sum_exp(log_pi[..., task.good])[..., None]
     entropy = -np.sum(np.exp(log_valid) * log_valid, axis=-1)
     shares = mode_shares(task, log_pi)
+    favourite = np.argmax(mode_shares(task, log_ref), axis=-1)
+    target_top = np.argmax(mode_shares(task, log_target), axis=-1)
     return {
         "mean_reward": pi @ task.rewards,
         "validity": pi[..., task.good].sum(axis=-1),
@@ -51,6 +56,10 @@ def evaluate(task: Task, log_pi: np.ndarray, log_ref: np.ndarray, log_target: np
         "valid_entropy_normalized": entropy / np.log(task.good.sum()),
         "top_mode": np.argmax(shares, axis=-1),
         "top_mode_share": shares.max(axis=-1),
+        "favourite_share": np.take_along_axis(
+            shares, np.broadcast_to(favourite, shares.shape[:-1])[..., None], -1)[..., 0][()],
+        "target_top_share": np.take_along_axis(
+            shares, np.broadcast_to(target_top, shares.shape[:-1])[..., None], -1)[..., 0][()],
         "coverage": np.mean(shares >= coverage_share / shares.shape[-1], axis=-1),
         "kl_reference": kl_from_logs(log_pi, log_ref),
         "kl_target": kl_from_logs(log_pi, log_target),

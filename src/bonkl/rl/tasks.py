@@ -4,14 +4,17 @@ A task fixes a :class:`~bonkl.rl.autoregressive.SequenceSpace`, the well-formed 
 their rewards (every other string is malformed, reward 0), the threshold ``τ`` above which
 an answer is *valid* (good), the good *modes* (each valid answer, or each reward plateau),
 and a biased pretraining corpus. Its reference policy is the smoothed maximum-likelihood
-fit of the autoregressive model to ``corpus.size`` answers drawn from the corpus
-(:func:`pretrain_reference`), so it prefers what the corpus prefers and keeps a little
-mass on every string.
+fit of the autoregressive model to ``corpus.size`` answers drawn from the corpus, or to
+their expected counts (``corpus.counts: expected``) (:func:`pretrain_reference`), so it
+prefers what the corpus prefers and keeps a little mass on every string.
 
 Two config shapes (``key`` names the task in error messages):
 
 - ``answers: {"1": 1.0, "2": 1.0}`` with ``corpus.weights: {"1": 0.78, "12": 0.04, ...}``
-  (relative weights of any strings, rescaled to sum to 1); every valid answer is a mode.
+  (relative weights of any strings, rescaled to sum to 1), or ``corpus: {validity,
+  preference, suffixes}``, a *shared, balanced* format: the same
+  malformed continuations after every answer, the preference in the answer token; every
+  valid answer is a mode.
 - ``bins: {count, plateaus: [[start, end], ...], plateau_reward, background_reward}``
   (paper C, Fig. 5): answers are the bin numbers written with ``len(str(count − 1))``
   digits, the corpus puts weight ``∝ e^{−decay·b}`` on bin ``b`` and ``corpus.malformed``
@@ -48,6 +51,7 @@ class Task:
     corpus: np.ndarray  # per outcome pretraining weight, summing to 1
     corpus_size: int
     smoothing: float
+    corpus_counts: str = "multinomial"  # or "expected": fit to size·corpus, no draw
 
     @property
     def good(self) -> np.ndarray:
@@ -86,13 +90,13 @@ def _answer_task(spec: dict, space: SequenceSpace, key: str):
     corpus_spec = spec["corpus"]
     where = f"{key}.corpus.weights"
     if "validity" in corpus_spec:
-        weights = _format_weights(corpus_spec, list(answers), f"{key}.corpus")
-        where = f"{key}.corpus.malformed"
+        weights = _format_weights(corpus_spec, list(answers), f"{key}.corpus", space)
+        where = f"{key}.corpus.suffixes"
     else:
         weights = corpus_spec.get("weights")
     if weights is None:
         _fail(f"{key}.corpus", "has no 'weights' nor 'validity'; expected relative weights of "
-              "strings, or validity, preference and malformed")
+              "strings, or validity, preference and suffixes")
     corpus = np.zeros(len(space.outcomes))
     for text, weight in weights.items():
         corpus[_index(space, where, _string_key(where, text))] += _positive(where, text, weight)
@@ -100,27 +104,38 @@ def _answer_task(spec: dict, space: SequenceSpace, key: str):
     return list(answers), indices, list(answers.values()), corpus / corpus.sum(), modes, None
 
 
-def _format_weights(corpus: dict, answers: list[str], key: str) -> dict[str, float]:
-    """Corpus weights of a task whose format must be learned: ``validity`` on the answers,
-    ``preference`` of it on the first and the rest shared equally by the others, and
-    ``1 − validity`` on the ``malformed`` strings in proportion to their weights."""
+def _format_weights(corpus: dict, answers: list[str], key: str,
+                    space: SequenceSpace) -> dict[str, float]:
+    """Corpus weights of a task whose *shared* format must be learned (paper C's XML tags are
+    the same after either answer): every corpus string starts with an answer, the first
+    with probability ``preference`` and the others sharing the rest equally (the
+    reference's preference sits in the answer token); after *any* answer, the string ends
+    there (valid) with probability ``validity``, else one of the ``suffixes`` follows, in
+    proportion to their weights (the same format after every answer, so
+    ``P(valid | answer)`` is ``validity`` for each)."""
     validity, preference = float(corpus["validity"]), float(corpus.get("preference", 1.0))
     if not 0 < validity < 1:
         _fail(f"{key}.validity", f"is {validity!r}; expected a mass in (0, 1)")
     if not 0 < preference < 1:
         _fail(f"{key}.preference", f"is {preference!r}; expected a share in (0, 1)")
-    malformed = corpus.get("malformed") or {}
-    if not malformed:
-        _fail(f"{key}.malformed", "is missing or empty; expected weights of malformed strings")
-    for text, weight in malformed.items():
-        _positive(f"{key}.malformed", text, weight)
-        if text in answers:
-            _fail(f"{key}.malformed", f"{text!r} is an answer; expected a malformed string")
-    total = sum(malformed.values())
-    weights = {text: (1 - validity) * w / total for text, w in malformed.items()}
+    suffixes = corpus.get("suffixes") or {}
+    if not suffixes:
+        _fail(f"{key}.suffixes", "is missing or empty; expected weights of the strings written "
+              "after an answer when it is malformed")
+    total = sum(_positive(f"{key}.suffixes", text, weight) for text, weight in suffixes.items())
+    weights = {}
     others = (1 - preference) / (len(answers) - 1)
     for j, answer in enumerate(answers):
-        weights[answer] = validity * (preference if j == 0 else others)
+        mass = preference if j == 0 else others
+        weights[answer] = mass * validity
+        for text, weight in suffixes.items():
+            text = _string_key(f"{key}.suffixes", text)
+            written = answer + text
+            if not text or written in answers:
+                _fail(f"{key}.suffixes", f"{text!r} after {answer!r} writes {written!r}, "
+                      "a well-formed answer; expected a non-empty malformed continuation")
+            _index(space, f"{key}.suffixes", written)
+            weights[written] = weights.get(written, 0.0) + mass * (1 - validity) * weight / total
     return weights
 
 
@@ -211,13 +226,46 @@ def build_task(name: str, spec: dict, key: str | None = None) -> Task:
     corpus_spec = spec["corpus"]
     return Task(name=name, space=space, answers=tuple(answers), rewards=rewards, tau=tau,
                 modes=modes, mode_names=tuple(names), corpus=corpus,
-                corpus_size=int(corpus_spec["size"]), smoothing=float(corpus_spec["smoothing"]))
+                corpus_size=int(corpus_spec["size"]), smoothing=float(corpus_spec["smoothing"]),
+                corpus_counts=_counts_kind(corpus_spec.get("counts", "multinomial"),
+                                           f"{key}.corpus.counts"))
+
+
+COUNTS = ("multinomial", "expected")
+
+
+def _counts_kind(value, key: str) -> str:
+    if value not in COUNTS:
+        _fail(key, f"is {value!r}; expected one of {list(COUNTS)}")
+    return value
 
 
 def pretrain_reference(task: Task, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``(logits, counts)``: the reference fitted to ``corpus_size`` draws from the corpus."""
-    counts = rng.multinomial(task.corpus_size, task.corpus)
+    """``(logits, counts)``: the reference fitted to ``corpus_size`` draws from the corpus,
+    or (``corpus.counts: expected``) to their expected counts ``size·corpus``, so that no
+    result hangs on one draw of the corpus (``rng`` unused then)."""
+    if task.corpus_counts == "expected":
+        counts = task.corpus_size * task.corpus
+    else:
+        counts = rng.multinomial(task.corpus_size, task.corpus)
     return task.space.fit_reference(counts, task.smoothing), counts
+
+
+def answer_format(task: Task, log_pi: np.ndarray) -> pd.DataFrame:
+    """Per well-formed answer ``a``: ``p_answer`` ``= P(y starts with a)``, ``p_valid``
+    ``= P(y = a | y starts with a)`` (the format completed after the answer: for one-token
+    answers the closing probability after it) and ``mass`` ``= π(a)``, under ``π = exp(log_pi)``
+    over the task's outcomes."""
+    pi = np.exp(log_pi)
+    outcomes = task.space.outcomes
+    rows = []
+    for answer in task.answers:
+        starts = np.array([o.startswith(answer) for o in outcomes])
+        prefix = pi[starts].sum()
+        mass = pi[task.space.index(answer)]
+        rows.append({"answer": answer, "p_answer": prefix, "p_valid": mass / prefix,
+                     "mass": mass})
+    return pd.DataFrame(rows)
 
 
 def write_reference(task: Task, logits: np.ndarray, counts: np.ndarray, path) -> None:
@@ -242,13 +290,22 @@ def write_reference(task: Task, logits: np.ndarray, counts: np.ndarray, path) ->
     }), path)
 
 
-def read_reference_logits(task: Task, path) -> np.ndarray:
-    """The reference's logit table (normalised per state) from :func:`write_reference`'s file."""
+def read_reference(task: Task, path) -> tuple[np.ndarray, np.ndarray]:
+    """``(logits, transitions)`` from :func:`write_reference`'s file: the reference's logit
+    table (normalised per state) and the corpus' transition counts ``n(s, k)``."""
     table = read_table(path)
     expected = task.space.shape
     if len(table) != expected[0] * expected[1]:
         raise ValueError(f"{path}: {len(table)} rows; expected {expected[0] * expected[1]} "
                          f"(states x tokens of task {task.name!r})")
     logits = np.full(expected, np.nan)
-    logits[table["state"].to_numpy(), table["token"].to_numpy()] = table["log_prob"].to_numpy()
-    return logits
+    transitions = np.full(expected, np.nan)
+    where = table["state"].to_numpy(), table["token"].to_numpy()
+    logits[where] = table["log_prob"].to_numpy()
+    transitions[where] = table["corpus_count"].to_numpy()
+    return logits, transitions
+
+
+def read_reference_logits(task: Task, path) -> np.ndarray:
+    """The reference's logit table (normalised per state) from :func:`write_reference`'s file."""
+    return read_reference(task, path)[0]
