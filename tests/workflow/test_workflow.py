@@ -16,10 +16,8 @@ import yaml
 from report_browser import walk_report
 from workflow_runs import ROOT, copy_project, digest, planned_figures, planned_jobs, snakemake
 
-from bonkl.rl.tasks import expand_tasks
 from bonkl.study.claims import CLAIMS
 from bonkl.study.ledger import STATUSES
-from bonkl.study.policy_gradient import stage_runs
 
 
 def edit(module: Path) -> None:
@@ -308,58 +306,3 @@ def test_bad_winrate_config_is_refused(tmp_path, test_config, change, message):
     assert not (workdir / test_config["paths"]["results"]).exists()
 
 
-def test_policy_gradient_stage(project, test_config):
-    """`jobs` training jobs, every run judged, the ledger counts every cell, the table has the
-    reference's validity; the counts are those of the runs' own shares."""
-    pg = test_config["policy_gradient"]
-    results = project / test_config["paths"]["results"]
-    planned = stage_runs(pg)
-    assert len(list((results / "policy_gradient" / "jobs").glob("*/curves.csv"))) == pg["jobs"]
-    runs = []
-    for name, _, _ in expand_tasks(pg["tasks"]):
-        mine = pd.read_csv(results / "policy_gradient" / "runs" / f"{name}.csv")
-        runs.append(mine.assign(task=name))
-        assert mine["mean_reward"].between(0, 1).all()
-        curves = pd.read_csv(results / "policy_gradient" / "curves" / f"{name}.csv")
-        assert set(curves["beta"]) == set(pg["claim_betas"])
-        assert curves["step"].max() == pg["training"]["steps"]
-        final = pd.read_csv(results / "policy_gradient" / "final" / f"{name}.csv",
-                            dtype={"answer": str})
-        assert final.groupby(["dynamics", "regularizer", "method", "seed"])["policy"].sum() \
-            .sub(1).abs().max() < 1e-12
-    runs = pd.concat(runs, ignore_index=True)
-    labels = ["task", "dynamics", "regularizer", "method", "beta", "seed"]
-    assert sorted(map(tuple, runs[labels].to_numpy().tolist())) \
-        == sorted(tuple(r[k] for k in labels) for r in planned)
-    ledger = pd.read_csv(results / "claims.csv").set_index("claim")
-    claimed = runs[runs["beta"].isin(pg["claim_betas"])]
-    vanilla_cells = claimed[claimed["method"] == "vanilla"].groupby(
-        ["task", "dynamics", "regularizer", "beta"]).ngroups
-    assert ledger.loc["vanilla_all_but_one_collapse", "cases"] == vanilla_cells
-    for claim in ["vanilla_all_but_one_collapse", "mara_near_uniform_many_runs",
-                  "mara_no_reward_loss"]:
-        assert ledger.loc[claim, "status"] == "observed"
-        assert ledger.loc[claim, "source"] == "C §6.1"
-    table = pd.read_csv(project / test_config["paths"]["figures"] / "policy_gradient_table.csv")
-    assert table["runs"].sum() == len(planned)
-    assert table["reference_validity"].between(0, 1).all()
-    collapsed = runs.groupby(["task", "dynamics", "regularizer", "method", "beta"])[
-        "top_mode_share"].apply(lambda s: int((s >= pg["judging"]["collapse_share"]).sum()))
-    got = table.set_index(["task", "dynamics", "regularizer", "method", "beta"])["collapsed"]
-    assert got.sort_index().tolist() == collapsed.sort_index().tolist()
-
-
-def test_policy_gradient_results_do_not_depend_on_jobs(project, test_config, tmp_path):
-    """`policy_gradient.jobs` changes only how the runs are split: 1 job gives the same bytes
-    as the fixture's split, for every run table, the ledger margins and the summary table."""
-    results = test_config["paths"]["results"]
-    names = [f"{results}/policy_gradient/margins.csv",
-             f"{test_config['paths']['figures']}/policy_gradient_table.csv",
-             *(f"{results}/policy_gradient/runs/{name}.csv"
-               for name, _, _ in expand_tasks(test_config["policy_gradient"]["tasks"]))]
-    workdir = copy_project(tmp_path / "one_job")
-    one = dict(test_config, policy_gradient=dict(test_config["policy_gradient"], jobs=1))
-    (workdir / "config" / "one_job.yaml").write_text(yaml.safe_dump(one))
-    snakemake(workdir, *names, "--configfile", "config/one_job.yaml")
-    for name in names:
-        assert (workdir / name).read_bytes() == (project / name).read_bytes(), name

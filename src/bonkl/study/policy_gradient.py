@@ -107,9 +107,11 @@ CLAIMS = {
               "reference|", status="reported", evidence="figures/policy_gradient_final.png",
               tolerance=1e-9, source="C §4, Remark 4.3"),
         Claim(paper="C", claim="forward_target_keeps_reference_ratio",
-              statement="The same for the vanilla forward-KL target β π_ref/(Λ − R) (ours: "
-              "equal R give equal factors 1/(Λ − R)); margin as above", status="derived",
-              evidence="figures/policy_gradient_final.png", tolerance=1e-9, source="ours"),
+              statement="The same for the vanilla forward-KL target β π_ref/(Λ − R) (the paper's "
+              "too by a secondary transcription, App. B.3 fn. 1: equal R give equal factors "
+              "1/(Λ − R)); margin as above", status="reported",
+              evidence="figures/policy_gradient_final.png", tolerance=1e-9,
+              source="App. B.3 fn. 1 (secondary)"),
         *_pooled_claims(),
         Claim(paper="C", claim="mara_no_reward_loss",
               statement=f"MARA costs no reward (paper C §6.1, Fig. 6b); checked {ANALOGUE}: per "
