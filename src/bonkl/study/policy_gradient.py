@@ -48,35 +48,45 @@ CELL = ["task", "dynamics", "regularizer", "method", "beta"]
 CLAIMS = {
     c.claim: c
     for c in [
-        Claim("C", "target_keeps_reference_ratio",
-              "With equal rewards the vanilla reverse-KL target keeps the reference's ratio "
+        Claim(paper="C", claim="target_keeps_reference_ratio",
+              statement="With equal rewards the vanilla reverse-KL target keeps the reference's "
+              "ratio "
               "between valid answers at every β (Remark 4.3); checked on each task's "
               "pretrained reference: margin = −|top mode's valid share under the target − "
-              "under the reference|", "reported", "figures/policy_gradient_final.png", 1e-9,
+              "under the reference|", status="reported",
+              evidence="figures/policy_gradient_final.png", tolerance=1e-9,
               source="C §4, Remark 4.3"),
-        Claim("C", "forward_target_keeps_reference_ratio",
-              "The same for the vanilla forward-KL target β π_ref/(Λ − R) (ours: equal R give "
-              "equal factors 1/(Λ − R)); margin as above", "derived",
-              "figures/policy_gradient_final.png", 1e-9, source="ours"),
-        Claim("C", "vanilla_all_but_one_collapse",
-              "All but one vanilla run collapse to a single answer (paper C §6.1, Fig. 6a, "
+        Claim(paper="C", claim="forward_target_keeps_reference_ratio",
+              statement="The same for the vanilla forward-KL target β π_ref/(Λ − R) (ours: equal "
+              "R give "
+              "equal factors 1/(Λ − R)); margin as above", status="derived",
+              evidence="figures/policy_gradient_final.png", tolerance=1e-9, source="ours"),
+        Claim(paper="C", claim="vanilla_all_but_one_collapse",
+              statement="All but one vanilla run collapse to a single answer (paper C §6.1, Fig. "
+              "6a, "
               f"LLM runs at β ∈ {{0.001, 0.01, 0.02, 0.03}}); checked {ANALOGUE}: per cell, "
               "margin = (collapsed − (runs − 1))/runs, collapse onto any answer counting",
-              "observed", "figures/policy_gradient_share.png", 0.0, source="C §6.1"),
-        Claim("C", "mara_near_uniform_many_runs",
-              "MARA keeps many runs near 50/50 (paper C §6.1, Fig. 6a); checked "
+              status="observed", evidence="figures/policy_gradient_share.png", tolerance=0.0,
+              source="C §6.1"),
+        Claim(paper="C", claim="mara_near_uniform_many_runs",
+              statement="MARA keeps many runs near 50/50 (paper C §6.1, Fig. 6a); checked "
               f"{ANALOGUE}: per cell, margin = fraction of runs whose valid-answer entropy "
               "is >= near_uniform·log |V|, minus 1/2 ('many' read as at least half)",
-              "observed", "figures/policy_gradient_share.png", 0.0, source="C §6.1"),
-        Claim("C", "mara_no_reward_loss",
-              f"MARA costs no reward (paper C §6.1, Fig. 6b); checked {ANALOGUE}: per cell, "
+              status="observed", evidence="figures/policy_gradient_share.png", tolerance=0.0,
+              source="C §6.1"),
+        Claim(paper="C", claim="mara_no_reward_loss",
+              statement=f"MARA costs no reward (paper C §6.1, Fig. 6b); checked {ANALOGUE}: per "
+              f"cell, "
               "margin = mean final reward of MARA minus vanilla's, plus reward_tolerance",
-              "observed", "figures/policy_gradient_pareto.png", 0.0, source="C §6.1"),
-        Claim("C", "vanilla_collapses_past_target",
-              "Vanilla runs collapse past their exact target (ours, after issue 16's quick "
+              status="observed", evidence="figures/policy_gradient_pareto.png", tolerance=0.0,
+              source="C §6.1"),
+        Claim(paper="C", claim="vanilla_collapses_past_target",
+              statement="Vanilla runs collapse past their exact target (ours, after issue 16's "
+              "quick "
               f"experiment): {ANALOGUE}, per cell whose target's top mode holds less than "
               "collapse_share, margin = fraction of runs collapsed, minus 1/2",
-              "observed", "figures/policy_gradient_gap.png", 0.0, source="ours"),
+              status="observed", evidence="figures/policy_gradient_gap.png", tolerance=0.0,
+              source="ours"),
     ]
 }
 

@@ -381,56 +381,79 @@ FLATNESS = ("margin −(max/min − 1) of the target on the good bins, over both
 CLAIMS = {
     c.claim: c
     for c in [
-        Claim("C", "prop_4_1", "log G_β(y1)/G_β(y2) = log p(y1)/p(y2) + (r1 − r2)/β (Prop. 4.1); "
-              "error relative to max(1, |log G(y1)|, |log G(y2)|)", "reported",
-              EVIDENCE.format("three_actions"), 1e-12, "Prop. 4.1 (§4)"),
-        Claim("C", "forward_log_ratio", "log G_fwd(y1)/G_fwd(y2) = log p(y1)/p(y2) + "
+        Claim(paper="C", claim="prop_4_1",
+              statement="log G_β(y1)/G_β(y2) = log p(y1)/p(y2) + (r1 − r2)/β (Prop. 4.1); "
+              "error relative to max(1, |log G(y1)|, |log G(y2)|)", status="reported",
+              evidence=EVIDENCE.format("three_actions"), tolerance=1e-12, source="Prop. 4.1 (§4)"),
+        Claim(paper="C", claim="forward_log_ratio",
+              statement="log G_fwd(y1)/G_fwd(y2) = log p(y1)/p(y2) + "
               "log (Λ − r2)/(Λ − r1); error relative to max(1, |value|)·|Λ|/(Λ − max r) (Λ is a "
-              "double, and Λ − r loses its digits when Λ is close to max r)", "derived",
-              EVIDENCE.format("three_actions"), 1e-12, "ours"),
-        Claim("C", "remark_4_2_number", "reward gap 0.1 at β = 1e-3, equal reference mass: the "
+              "double, and Λ − r loses its digits when Λ is close to max r)", status="derived",
+              evidence=EVIDENCE.format("three_actions"), tolerance=1e-12, source="ours"),
+        Claim(paper="C", claim="remark_4_2_number",
+              statement="reward gap 0.1 at β = 1e-3, equal reference mass: the "
               "paper prints 2.6 × 10⁴³ for the ratio e^{0.1/10⁻³} = e¹⁰⁰ = 2.688 × 10⁴³; margin "
               "−|exact/printed − 1| (the discrepancy, 3.4%), tolerance half a unit of the "
               "printed second digit (1.9%): the printed value is e¹⁰⁰ truncated, not rounded",
-              "stated-number", EVIDENCE.format("three_actions"), PRINTED_HALF_UNIT,
-              "Remark 4.2 (§4)"),
-        Claim("C", "remark_4_3_reverse", "equal rewards: G_β(y1)/G_β(y2) = p(y1)/p(y2) at every β "
-              "(Remark 4.3); margin −|log ratio error| relative to max(1, |log G|)", "reported",
-              EVIDENCE.format("three_actions"), 1e-12, "Remark 4.3 (§4)"),
-        Claim("C", "remark_4_3_forward", "equal rewards: G_fwd(y1)/G_fwd(y2) = p(y1)/p(y2) at "
-              "every β", "derived", EVIDENCE.format("three_actions"), 1e-12, "ours"),
-        Claim("C", "remark_4_3_bestofn", "equal rewards: best-of-n keeps p(y1)/p(y2) at every n "
-              "(paper A's tie rule)", "derived", EVIDENCE.format("three_actions"), 1e-12, "ours"),
-        Claim("C", "crossover_reverse", "G_β(y1) = G_β(y2) exactly at β* = (r2 − r1)/log(p1/p2) "
+              status="stated-number", evidence=EVIDENCE.format("three_actions"),
+              tolerance=PRINTED_HALF_UNIT,
+              source="Remark 4.2 (§4)"),
+        Claim(paper="C", claim="remark_4_3_reverse",
+              statement="equal rewards: G_β(y1)/G_β(y2) = p(y1)/p(y2) at every β "
+              "(Remark 4.3); margin −|log ratio error| relative to max(1, |log G|)",
+              status="reported",
+              evidence=EVIDENCE.format("three_actions"), tolerance=1e-12, source="Remark 4.3 (§4)"),
+        Claim(paper="C", claim="remark_4_3_forward",
+              statement="equal rewards: G_fwd(y1)/G_fwd(y2) = p(y1)/p(y2) at "
+              "every β", status="derived", evidence=EVIDENCE.format("three_actions"),
+              tolerance=1e-12, source="ours"),
+        Claim(paper="C", claim="remark_4_3_bestofn",
+              statement="equal rewards: best-of-n keeps p(y1)/p(y2) at every n "
+              "(paper A's tie rule)", status="derived", evidence=EVIDENCE.format("three_actions"),
+              tolerance=1e-12, source="ours"),
+        Claim(paper="C", claim="crossover_reverse",
+              statement="G_β(y1) = G_β(y2) exactly at β* = (r2 − r1)/log(p1/p2) "
               "(Remark 4.4; Fig. 2's reference, log p ≈ −4.05 and −5.95 at the modes, gives "
               "β* = 0.25/1.90); margin −|β_bisected/β* − 1|, β_bisected from the targets",
-              "reported", EVIDENCE.format("mode_switch"), 1e-10, "Remark 4.4 (§4)"),
-        Claim("C", "crossover_forward", "G_fwd(y1) = G_fwd(y2) exactly at β = 1/Σ p/(Λ* − r), "
-              "Λ* = (p1 r2 − p2 r1)/(p1 − p2); margin −|β_bisected/β − 1|", "derived",
-              EVIDENCE.format("mode_switch"), 1e-10, "ours"),
-        Claim("C", "mara_flat_reverse", "MARA (Algorithms 1 and 2) under reverse KL: the target is "
+              status="reported", evidence=EVIDENCE.format("mode_switch"), tolerance=1e-10,
+              source="Remark 4.4 (§4)"),
+        Claim(paper="C", claim="crossover_forward",
+              statement="G_fwd(y1) = G_fwd(y2) exactly at β = 1/Σ p/(Λ* − r), "
+              "Λ* = (p1 r2 − p2 r1)/(p1 − p2); margin −|β_bisected/β − 1|", status="derived",
+              evidence=EVIDENCE.format("mode_switch"), tolerance=1e-10, source="ours"),
+        Claim(paper="C", claim="mara_flat_reverse",
+              statement="MARA (Algorithms 1 and 2) under reverse KL: the target is "
               "constant on the good outcomes; margin −(max/min − 1)/max(1, max|R̄|/β) (R̄/β is "
-              "rounded to a double: at β = 1e-8 the flatness is ~1e-8)", "reported",
-              EVIDENCE.format("mara_bins"), 1e-12, "§5, Algorithm 1, Eq. 11"),
-        Claim("C", "mara_algorithms_agree_reverse", "Algorithms 1 and 2 give the same reverse-KL "
+              "rounded to a double: at β = 1e-8 the flatness is ~1e-8)", status="reported",
+              evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12,
+              source="§5, Algorithm 1, Eq. 11"),
+        Claim(paper="C", claim="mara_algorithms_agree_reverse",
+              statement="Algorithms 1 and 2 give the same reverse-KL "
               "target; margin −max |log G₁ − log G₂| relative to max(1, |log G|, max|R̄|/β)",
-              "reported", EVIDENCE.format("mara_bins"), 1e-12, "App. B.8 (Algorithm 2)"),
-        Claim("C", "fig5_sentence_algorithm_1", f"{FIG5_SENTENCE}, with MARA read as Algorithm 1 "
+              status="reported", evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12,
+              source="App. B.8 (Algorithm 2)"),
+        Claim(paper="C", claim="fig5_sentence_algorithm_1",
+              statement=f"{FIG5_SENTENCE}, with MARA read as Algorithm 1 "
               f"(the paper's reward augmentation) under both KLs: {FLATNESS}. It fails under "
               "forward KL: a contradiction with the paper's sentence for this reading",
-              "reported", EVIDENCE.format("mara_bins"), 1e-12, "Fig. 5 (§6)"),
-        Claim("C", "fig5_sentence_algorithm_2", f"{FIG5_SENTENCE}, with MARA read as Algorithm 2 "
+              status="reported", evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12,
+              source="Fig. 5 (§6)"),
+        Claim(paper="C", claim="fig5_sentence_algorithm_2",
+              statement=f"{FIG5_SENTENCE}, with MARA read as Algorithm 2 "
               "(reward and reference probability set to the anchor's; forward KL term "
-              f"Σ p̃ log p̃/π, our reading): {FLATNESS}", "reported",
-              EVIDENCE.format("mara_bins"), 1e-12, "Fig. 5 (§6)"),
-        Claim("C", "fig5_sentence_algorithm_1_lambda", f"{FIG5_SENTENCE}, with MARA read as our "
+              f"Σ p̃ log p̃/π, our reading): {FLATNESS}", status="reported",
+              evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12, source="Fig. 5 (§6)"),
+        Claim(paper="C", claim="fig5_sentence_algorithm_1_lambda",
+              statement=f"{FIG5_SENTENCE}, with MARA read as our "
               "algorithm_1_lambda (Algorithm 1's reward-only augmentation, made flat for "
-              f"forward KL by Λ: R̄ = Λ − (p/p(z))(Λ − R(z))): {FLATNESS}", "reported",
-              EVIDENCE.format("mara_bins"), 1e-12, "Fig. 5 (§6)"),
-        Claim("C", "mara_algorithm_1_forward_drift", "Algorithm 1 under forward KL is not flat: "
+              f"forward KL by Λ: R̄ = Λ − (p/p(z))(Λ − R(z))): {FLATNESS}", status="reported",
+              evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12, source="Fig. 5 (§6)"),
+        Claim(paper="C", claim="mara_algorithm_1_forward_drift",
+              statement="Algorithm 1 under forward KL is not flat: "
               "its largest good mass is on the lowest-support good outcome (our prediction); "
               "margin log G(argmin_good p) − max_good log G; case gives max/min",
-              "derived", EVIDENCE.format("mara_bins"), 1e-12, "ours"),
+              status="derived", evidence=EVIDENCE.format("mara_bins"), tolerance=1e-12,
+              source="ours"),
     ]
 }
 
