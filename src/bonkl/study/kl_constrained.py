@@ -214,7 +214,7 @@ def optimise_constrained(p, r, delta: float) -> tuple[np.ndarray, bool]:
     for start in OPTIMISER_STARTS:  # u = start·(centred reward); the first is φ = p
         result = optimize.minimize(negative_reward, start * centred, jac=True,
                                    method="SLSQP", constraints=[constraint],
-                                   options={"maxiter": 300, "ftol": 1e-15})
+                                   options={"maxiter": 1000, "ftol": 1e-13})
         feasible = kl_and_gradient(result.x)[0] <= delta * (1.0 + 1e-9) + 1e-15
         if result.success and feasible and (best is None or result.fun < best.fun):
             best = result
