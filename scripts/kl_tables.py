@@ -52,8 +52,9 @@ def main(sm, log):
         (by_start, "fit_by_start",
          "The per-sequence slope a of KL(π_N ‖ φ_Δ) ≈ a·log m + b against the fit's lower end",
          "Per scenario and δ, the least-squares fit over m from m_from to m_to (points grid "
-         "values, at least three). The points are exact: max_abs_residual is curvature, and "
-         "a's drift with m_from shows how far the curve is from its ½·log m asymptote."),
+         "values, at least three). The points are exact: max_abs_residual is curvature (or "
+         "oscillation), not noise, and a's change with m_from, as the small m are left out, "
+         "is what tells a ½·log m asymptote from curvature."),
         (optimiser, "optimiser",
          "The closed form φ_Δ against a generic constrained optimiser",
          "Paper B's closed form: max E_φ r subject to KL(φ ‖ p) <= Δ, solved by scipy.optimize "

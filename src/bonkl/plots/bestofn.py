@@ -45,9 +45,10 @@ def _estimator_range(ax) -> pd.DataFrame:
         rows.append(pd.DataFrame({"n": float(n), "eps": RANGE_EPSILONS, "ratio": ratio}))
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.axhline(1.0, color="black", lw=0.8, ls=":")
-    ax.set_xscale("logit")  # both ends readable: ε down to 1e-300 and 1 − ε down to 1e-12
-    ax.set(xlim=(RANGE_EPSILONS[0], RANGE_EPSILONS[-1]), ylim=(-0.05, 1.1),
-           xlabel="ε (mass of the drawn outcome; logit axis)",
+    ax.set_xscale("logit")  # both ends readable: ε down to 1e-16 and 1 − ε down to 1e-12
+    ax.set_xticks([1e-15, 1e-10, 1e-5, 0.5, 1 - 1e-5, 1 - 1e-10])
+    ax.set(xlim=(1e-16, RANGE_EPSILONS[-1]), ylim=(-0.05, 1.1),
+           xlabel=f"ε (mass of the drawn outcome; logit axis; data to {RANGE_EPSILONS[0]:.0e})",
            ylabel="D̂_n(ε) / (log n − (n−1)/n)",
            title="the estimator's range: 0 ≤ D̂_n(ε) ≤ log n − (n−1)/n")
     ax.legend(fontsize="xx-small", loc="lower left")
@@ -119,6 +120,13 @@ def kl_binary(data: pd.DataFrame):
     return fig, data[["reference", "n", "kl", "closed_form", "kl_formula"]]
 
 
+def distinct_rewards(table: pd.DataFrame) -> bool:
+    """Whether a reference's rewards are all distinct, read off its table: its outcome form
+    ``2n(n−1)Σ_y p²`` equals its tie-group form ``2n(n−1)Σ_C p(C)²`` only then."""
+    return bool(np.allclose(table["gap_bound_outcomes"], table["gap_bound_tie_groups"],
+                            rtol=1e-12, atol=0.0))
+
+
 def kl_gap_bounds(data: pd.DataFrame):
     """Formula minus exact KL against the reported upper bound and the saturation lower bound.
 
@@ -132,6 +140,7 @@ def kl_gap_bounds(data: pd.DataFrame):
                        thm_3_6_lower_bound=np.log(data["n"]) - data["saturation_limit"] - 1.0)
     groups = list(data.groupby("reference", sort=False))
     fig, axes = panels(len(groups), columns=4, width=3.2, height=2.8)
+    axes = list(axes)
     for ax, (name, table) in zip(axes, groups, strict=False):
         table = table[table["n"] > 1]
         for column, style, label in [
@@ -140,13 +149,20 @@ def kl_gap_bounds(data: pd.DataFrame):
             ("gap_bound_tie_groups", dict(ls=":"), "2n(n−1)Σ_C p(C)²"),
             ("gap_lower_bound", dict(ls="-."), "log n − (n−1)/n − D̂_n(p(C*))"),
             ("thm_3_6_lower_bound", dict(ls=(0, (1, 3)), lw=1.6, color="black"),
-             "log(n·p(C*)) − 1 (Thm 3.6, explicit)"),
+             "log(n·p(C*)) − 1 (Thm 3.6, explicit; distinct rewards only)"),
         ]:
+            if column == "thm_3_6_lower_bound" and not distinct_rewards(table):
+                continue
             shown = table[table[column] > 1e-13 * table["kl_formula"]]
             ax.plot(shown["n"], shown[column], label=label, **style)
         ax.set(xscale="log", yscale="log", xlabel=N_LABEL, ylabel="gap [nats]")
         reference_title(ax, name)
-    axes[0].legend(fontsize="xx-small")
+    entries = {}
+    for ax in axes[:len(groups)]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside upper center", ncol=3,
+               fontsize="small")
     columns = ["reference", "n", "gap", "gap_bound_outcomes", "gap_bound_tie_groups",
                "gap_lower_bound", "thm_3_6_lower_bound"]
     return fig, data[columns]

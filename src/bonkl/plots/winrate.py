@@ -118,7 +118,7 @@ def winrate_tradeoff(data: pd.DataFrame):
         _logit_axis(top, top_loss)
         bottom.set_yscale("symlog", linthresh=1e-6)
         bottom.yaxis.set_major_locator(SymmetricalLogLocator(base=100.0, linthresh=1e-6))
-        bottom.set(xlim=(0.0, kl_max), xlabel=KL_LABEL, ylabel="W − optimum's W (symlog)")
+        bottom.set(xlim=(0.0, kl_max), xlabel=KL_LABEL, ylabel="W − W_optimum (symlog)")
         shown_parts.append(shown)
     for index in range(len(groups), rows * columns):
         grid[2 * (index // columns), index % columns].set_visible(False)
