@@ -33,7 +33,9 @@ def _kl_curves(ax, table: pd.DataFrame, color, label: str = "") -> None:
 
 #: The n and ε of the estimator-range panel (paper A: 0 <= D̂_n(ε) <= log n − (n−1)/n).
 RANGE_NS = (2, 10, 1e3, 1e6, 1e12)
-RANGE_EPSILONS = np.concatenate([np.logspace(-300, -1, 300), 1 - np.logspace(-1, -12, 45)])
+RANGE_EPSILONS = np.concatenate([np.logspace(-300, -17, 50), np.logspace(-16, -1, 301)[:-1],
+                                 0.5 - np.logspace(np.log10(0.4), -3, 40),
+                                 1 - np.logspace(np.log10(0.5), -12, 200)])
 
 
 def _estimator_range(ax) -> pd.DataFrame:
