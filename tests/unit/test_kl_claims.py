@@ -77,7 +77,8 @@ def test_ledger_verdicts_and_unchecked_claims():
 
 
 def test_ledger_merges_stages_and_refuses_disagreeing_claims():
-    mine = Claim("B", "mine", "x <= 1", "proven", "figures/x.png", 1e-9, "Thm 1")
+    mine = Claim(paper="B", claim="mine", statement="x <= 1", status="proven",
+                 evidence="figures/x.png", tolerance=1e-9, source="Thm 1")
     rows = summarize(pd.DataFrame({"claim": ["mine"], "reference": ["s"], "case": ["m=1"],
                                    "margin": [0.5]}), [mine])
     merged = ledger(pd.concat([summarize(pd.DataFrame(columns=["claim", "reference", "case",
@@ -90,10 +91,96 @@ def test_ledger_merges_stages_and_refuses_disagreeing_claims():
     with pytest.raises(ValueError, match="not in the claim list"):
         summarize(pd.DataFrame({"claim": ["other"], "reference": ["s"], "case": ["m=1"],
                                 "margin": [0.0]}), [mine])
+    bad = dict(paper="B", claim="bad", statement="x", evidence="", tolerance=0.0)
     with pytest.raises(ValueError, match="status"):
-        Claim("B", "bad", "x", "believed", "", 0.0, "ours")
+        Claim(**bad, status="believed", source="ours")
     with pytest.raises(ValueError, match="needs source"):
-        Claim("B", "bad", "x", "ours", "", 0.0, "Thm 1")
+        Claim(**bad, status="ours", source="Thm 1")
+    with pytest.raises(TypeError):
+        Claim("B", "bad", "x", "ours", "", 0.0, "ours")  # keyword arguments only
+
+
+def test_an_unchecked_claim_has_its_row_and_cannot_be_given_margins():
+    """A conjecture whose statement was not recovered: 0 cases, holds false, worst_case "not
+    checked"; its statement must say so; margins for it are refused; readers find it with
+    :func:`unchecked`, apart from the failures."""
+    from bonkl.study.ledger import NOT_CHECKED, unchecked
+
+    open_claim = Claim(paper="A", claim="open", status="reported", source="Conj. 1",
+                       evidence="none", tolerance=0.0, checked=False,
+                       statement="statement not recovered, so not checked")
+    failing = Claim(paper="A", claim="fails", status="ours", source="ours", evidence="x",
+                    tolerance=0.0, statement="x <= 0")
+    margins = pd.DataFrame({"claim": ["fails"], "reference": ["s"], "case": ["n=2"],
+                            "margin": [-1.0]})
+    table = summarize(margins, [open_claim, failing]).set_index("claim")
+    assert table.loc["open", "cases"] == 0 and not table.loc["open", "holds"]
+    assert table.loc["open", "worst_case"] == NOT_CHECKED
+    assert list(unchecked(table.reset_index()).to_numpy()) == [True, False]
+    failures = table[~table["holds"] & ~unchecked(table)]
+    assert list(failures.index) == ["fails"]
+    with pytest.raises(ValueError, match="unchecked"):
+        summarize(margins.assign(claim="open"), [open_claim, failing])
+    with pytest.raises(ValueError, match="not checked"):
+        Claim(paper="A", claim="quiet", status="reported", source="Conj. 1", evidence="none",
+              tolerance=0.0, checked=False, statement="an open conjecture")
+
+
+def test_estimator_variance_against_mpmath_and_the_straddling_reference():
+    """σ²_n of D̂_n(p(y)), y ~ π_n, against mpmath on a small reference; and the reference
+    that splits best-of-n between tiny outcomes above (mass 1/n in all) and an outcome of mass
+    1/2 below them: σ²_n exceeds log n there, so the draws needed at an additive accuracy grow
+    faster than log n (the row about random references can fail)."""
+    import mp_reference as mpr
+
+    from bonkl.study.bestofn import estimator_variance
+
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 2.0, 1.0])
+    n = [2.0, 7.0, 50.0]
+    for value, ni in zip(estimator_variance(p, r, n), n, strict=True):
+        with mp.workdps(50):
+            weights = mpr.pmf(p, r, ni)
+            values = [mpr.estimator(q, ni) for q in p]
+            mean = mp.fsum(w * v for w, v in zip(weights, values, strict=True))
+            exact = mp.fsum(w * (v - mean) ** 2 for w, v in zip(weights, values, strict=True))
+        assert value == pytest.approx(float(exact), rel=1e-9)
+    n = 10**5
+    straddle = np.r_[np.full(50, 1 / (50 * n)), 0.5, 0.5 - 1 / n]
+    rewards = np.r_[np.arange(50) + 10.0, 5.0, 0.0]
+    assert estimator_variance(straddle, rewards, [n])[0] > np.log(n)
+    margins = best_of_n_margins(straddle, rewards, [2, n])
+    assert worst_margin(margins, "estimator_sample_size") < 0
+
+
+def worst_margin(margins, claim):
+    return margins.loc[margins["claim"] == claim, "margin"].min()
+
+
+def test_random_references_report_the_sample_size_under_their_own_claim():
+    from bonkl.study.claims import random_reference_summary
+
+    table = random_reference_summary(np.random.default_rng(5), 3, 20, GRID, "r").set_index(
+        "claim")
+    assert table.loc["estimator_sample_size", "cases"] == 0
+    assert table.loc["estimator_sample_size_random_references", "cases"] > 0
+    assert table.loc["estimator_sample_size_random_references", "status"] == "ours"
+
+
+def test_replaying_a_random_reference_gives_the_checked_one():
+    """The evidence figure of the tied outcome form draws the chunk's worst reference again."""
+    from bonkl.study.claims import (
+        random_reference_summary,
+        replay_random_reference,
+        worst_random_reference,
+    )
+
+    summary = random_reference_summary(np.random.default_rng(11), 8, 30, GRID, "random-4")
+    name, index = worst_random_reference(summary, "gap_bound_outcomes_with_ties")
+    assert name == f"random-4-{index}"
+    p, r = replay_random_reference(np.random.default_rng(11), index, 30)
+    margins = best_of_n_margins(p, r, GRID)
+    row = summary.set_index("claim").loc["gap_bound_outcomes_with_ties"]
+    assert worst_margin(margins, "gap_bound_outcomes_with_ties") == row["worst_margin"]
 
 
 def test_thm_3_6_remainder_against_mpmath():

@@ -189,10 +189,11 @@ def test_rate_fit_recovers_known_lines():
     m = np.unique(np.round(np.logspace(2, 6, 12)).astype(int))
     straight = pd.DataFrame({"delta": 0.1, "m": m, "kl_bon_to_tilt": (0.5 * np.log(m) - 1) / m,
                              "reverse_computed": m <= 1000,
-                             "log_kl_tilt_to_bon": 0.05 * m - 7.0})
+                             "log_kl_tilt_to_bon": 0.05 * m - 7.0, "reverse_exponent": 0.05})
     fit = study.rate_fit(straight).iloc[0]
     assert fit["a"] == pytest.approx(0.5, rel=1e-12) and fit["c"] == pytest.approx(0.05)
     assert fit["a_low"] <= 0.5 <= fit["a_high"] and fit["c_over_delta"] == pytest.approx(0.5)
+    assert not fit["exponent_fitted"] and fit["c3"] == 0  # three reverse points: no 3-term fit
     bent = straight.assign(kl_bon_to_tilt=(0.5 * np.log(m) + 0.01 * np.log(m) ** 2) / m)
     fit = study.rate_fit(bent).iloc[0]
     assert fit["a_low"] > 0.5

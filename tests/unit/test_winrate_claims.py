@@ -41,7 +41,7 @@ def test_fair_binary():
     for _ in range(200):
         mid = (low + high) / 2
         low, high = (mid, high) if math.log(mid) - (mid - 1) / mid < kl else (low, mid)
-    better = margins[(margins["claim"] == "true_tradeoff_better_than_reported")
+    better = margins[(margins["claim"] == "true_tradeoff_equal_kl")
                      & margins["case"].str.startswith("n=2,")]
     assert better["margin"].iloc[0] == pytest.approx(5 / 8 - low / (low + 1), rel=1e-10)
     # n=2: n/(n+1) − W = 2/3 − 5/8 = 1/24 against the bound (1/2)·(1/2) = 1/4
@@ -56,13 +56,60 @@ def test_distinct_reward_row_only_without_ties():
     assert "win_rate_gap_bound_outcomes_with_ties" in set(margins["claim"])
 
 
-def test_uniform_reference_trade_off_is_worse_than_reported_past_n_2():
-    """A finding kept as a regression: uniform over 10^4, W_n sits above the reported curve
-    at n = 2 and below it (by ~4e-7) at n = 1000, although the exact KL is below the formula."""
+def test_uniform_reference_equal_kl_reading_fails_by_a_tiny_margin_past_n_2():
+    """A finding about our reading (ii), kept as a regression: uniform over 10^4, W_n sits
+    above the continuous curve at n = 2 and below it, by a tiny margin, at n = 1000, although
+    the exact KL is below the formula; the paper's reading (i) holds at the same n."""
     p = np.full(10**4, 1e-4)
     margins = margins_of(p, np.arange(10**4, dtype=float))
-    rows = margins[margins["claim"] == "true_tradeoff_better_than_reported"]
-    assert rows["margin"].iloc[0] > 0 > rows["margin"].iloc[-1]
+    rows = margins[margins["claim"] == "true_tradeoff_equal_kl"]
+    assert rows["margin"].iloc[0] > 0 > rows["margin"].iloc[-1] > -1e-5
+    paper = margins[margins["claim"] == "true_tradeoff_paper_reading"]
+    assert len(paper) and (paper["margin"] >= 0).all()
+    assert CLAIMS["true_tradeoff_paper_reading"].status == "reported"
+    assert CLAIMS["true_tradeoff_equal_kl"].status == "ours"
+
+
+def test_paper_reading_is_its_two_theorems_where_the_win_rate_bound_is_small():
+    """Reading (i) at n = 2 on uniform over 100: the KL's slack is the formula's gap and the
+    win rate's slack is Thm 5.4's bound minus n/(n+1) − W_n; n where the bound exceeds half of
+    1/(n+1) are not cases; references with ties have no case (Assumption 2.1)."""
+    p, r = np.full(100, 0.01), np.arange(100.0)
+    by_n = winrate.win_rate_by_n(p, r, [2, 1000])
+    margins = margins_of(p, r, (2, 1000))
+    paper = margins[margins["claim"] == "true_tradeoff_paper_reading"]
+    assert list(paper["case"]) == ["n=2"]
+    row = by_n.iloc[0]
+    expected = min(row["kl_formula"] - row["kl"], row["gap_bound_outcomes"] - row["gap"])
+    assert paper["margin"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    tied = margins_of(np.array([0.2, 0.3, 0.1, 0.4]), np.array([1.0, 1.0, 0.0, 2.0]))
+    assert "true_tradeoff_paper_reading" not in set(tied["claim"])
+
+
+def test_conjecture_7_2_is_an_unchecked_row():
+    summary = summarize(continuous_margins([2, 10]), CLAIMS.values()).set_index("claim")
+    row = summary.loc["conjecture_7_2_tradeoff_upper_bound"]
+    assert row["cases"] == 0 and not row["holds"] and row["worst_case"] == "not checked"
+    assert "not recovered" in row["statement"] and "not checked" in row["statement"]
+
+
+def test_equal_kl_table_names_each_reference_worst_margin():
+    references = {"binary": (np.array([0.5, 0.5]), np.array([0.0, 1.0])),
+                  "uniform": (np.full(100, 0.01), np.arange(100.0))}
+    table = winrate.equal_kl_table(references, [1, 2, 10, 100]).set_index("reference")
+    margins = margins_of(*references["binary"], n_grid=(1, 2, 10, 100))
+    assert table.loc["binary", "worst_margin"] == pytest.approx(
+        worst(margins, "true_tradeoff_equal_kl"), rel=1e-12)
+    assert table.loc["binary", "cases"] == 3 and table.loc["binary", "win_rate_limit"] == 0.75
+
+
+def test_few_rewards_give_every_threshold():
+    """A heavy answer just below the top reward: log-spaced quantile levels would skip every
+    group between the bottom and it; with at most `count` rewards, every reward is a threshold."""
+    p = np.array([0.01, 0.02, 0.03, 0.93, 0.01])
+    r = np.array([0.0, 0.1, 0.2, 0.9, 0.95])
+    assert list(winrate.reward_thresholds(p, r, 40)) == list(r)
+    assert winrate.reward_thresholds(np.full(100, 0.01), np.arange(100.0), 40).size <= 40
 
 
 def test_rewind_beats_best_of_n_on_a_staircase():
@@ -83,6 +130,17 @@ def test_continuous_limit_claims():
     below = margins[margins["claim"] == "continuous_best_of_n_le_optimum"]
     assert len(below) == 4 and (below["margin"] >= -1e-11).all()
     assert set(margins["reference"]) == {"continuous limit"}
+
+
+def test_rewind_comparison_is_reported_and_its_e_over_2_derived():
+    margins = continuous_margins([2, 10])
+    comparison = margins[margins["claim"] == "rewind_comparison"]
+    ratios = np.array([winrate.rewind_loss_ratio(e) for e in winrate.REWIND_EPSILONS])
+    np.testing.assert_allclose(comparison["margin"], (1 - 1 / ratios) / 2, rtol=1e-12)
+    assert (comparison["margin"] > 0).all()
+    assert CLAIMS["rewind_comparison"].status == "reported"
+    assert CLAIMS["rewind_loss_ratio_e_over_2"].status == "derived"
+    assert CLAIMS["continuous_best_of_n_le_optimum"].status == "derived"
 
 
 def test_rewind_loss_ratio_against_mpmath():

@@ -17,13 +17,14 @@ wildcard_constraints:
 
 
 rule kl_frontier:
-    """Paper B: the optimal KL-constrained frontier against best-of-n, the shortfall, and their claims."""
+    """Paper B: the optimal KL-constrained frontier against best-of-n, the shortfall, the closed form against a generic optimiser, and their claims."""
     input:
         reference=rules.reference.output[0],
         lib=library("kl_frontier"),
     output:
         frontier=f"{RESULTS}/kl_constrained/frontier/{{reference}}.csv",
         shortfall=f"{RESULTS}/kl_constrained/shortfall/{{reference}}.csv",
+        optimiser=f"{RESULTS}/kl_constrained/optimiser/{{reference}}.csv",
         claims=f"{RESULTS}/claims/kl_constrained/reference/{{reference}}.csv",
     log:
         f"{LOGS}/kl_frontier/{{reference}}.log",
@@ -45,6 +46,8 @@ rule kl_memoryless:
         rates=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/rates.csv",
         cumulants=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/cumulants.csv",
         fit=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/fit.csv",
+        fit_by_start=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/fit_by_start.csv",
+        optimiser=f"{RESULTS}/kl_constrained/memoryless/{{scenario}}/optimiser.csv",
         claims=f"{RESULTS}/claims/kl_constrained/scenario/{{scenario}}.csv",
     log:
         f"{LOGS}/kl_memoryless/{{scenario}}.log",
@@ -63,10 +66,17 @@ rule kl_memoryless:
 
 
 rule kl_tables:
-    """Paper B: the convergence, rate-fit and shortfall tables (figures/)."""
+    """Paper B: the convergence, rate-fit, slope-by-start, optimiser and shortfall tables (figures/)."""
     input:
         convergence=expand(rules.kl_memoryless.output.convergence, scenario=SCENARIOS),
         fit=expand(rules.kl_memoryless.output.fit, scenario=SCENARIOS),
+        fit_by_start=expand(rules.kl_memoryless.output.fit_by_start, scenario=SCENARIOS),
+        optimiser_scenarios=expand(
+            rules.kl_memoryless.output.optimiser, scenario=SCENARIOS
+        ),
+        optimiser_references=expand(
+            rules.kl_frontier.output.optimiser, reference=REFERENCES
+        ),
         shortfall=expand(rules.kl_frontier.output.shortfall, reference=REFERENCES),
         lib=library("kl_tables"),
     output:
@@ -86,6 +96,22 @@ rule kl_tables:
             subcategory="tables",
         ),
         fit_md=f"{FIGURES}/kl_rate_fit.md",
+        fit_by_start_csv=f"{FIGURES}/kl_rate_fit_by_start.csv",
+        fit_by_start_html=report(
+            f"{FIGURES}/kl_rate_fit_by_start.html",
+            caption="../report/kl_rate_fit_by_start.rst",
+            category="Paper B: KL-constrained RL",
+            subcategory="tables",
+        ),
+        fit_by_start_md=f"{FIGURES}/kl_rate_fit_by_start.md",
+        optimiser_csv=f"{FIGURES}/kl_optimiser.csv",
+        optimiser_html=report(
+            f"{FIGURES}/kl_optimiser.html",
+            caption="../report/kl_optimiser.rst",
+            category="Paper B: KL-constrained RL",
+            subcategory="tables",
+        ),
+        optimiser_md=f"{FIGURES}/kl_optimiser.md",
         shortfall_csv=f"{FIGURES}/kl_shortfall.csv",
         shortfall_html=report(
             f"{FIGURES}/kl_shortfall.html",
@@ -109,7 +135,13 @@ CLAIM_SUMMARIES += expand(rules.kl_frontier.output.claims, reference=REFERENCES)
 CLAIM_SUMMARIES += expand(rules.kl_memoryless.output.claims, scenario=SCENARIOS)
 TARGETS += [
     f"{FIGURES}/{name}.{ext}"
-    for name in ("kl_convergence_table", "kl_rate_fit", "kl_shortfall")
+    for name in (
+        "kl_convergence_table",
+        "kl_rate_fit",
+        "kl_rate_fit_by_start",
+        "kl_optimiser",
+        "kl_shortfall",
+    )
     for ext in ("csv", "md", "html")
 ]
 

@@ -42,7 +42,7 @@ rule winrate:
 
 
 rule winrate_table:
-    """Paper A: best-of-n's win rate and KL against the optimum at the same KL, per reference (figures/)."""
+    """Paper A: best-of-n's win rate and KL against the optimum at the same KL, and the worst margin of our equal-KL reading, per reference (figures/)."""
     input:
         references=expand(rules.reference.output[0], reference=REFERENCES),
         lib=library("winrate_table"),
@@ -55,6 +55,14 @@ rule winrate_table:
             subcategory="Win rate",
         ),
         md=f"{FIGURES}/winrate_table.md",
+        equal_kl_csv=f"{FIGURES}/winrate_equal_kl.csv",
+        equal_kl_html=report(
+            f"{FIGURES}/winrate_equal_kl.html",
+            caption="../report/winrate_equal_kl.rst",
+            category="Paper A: best-of-n",
+            subcategory="Win rate",
+        ),
+        equal_kl_md=f"{FIGURES}/winrate_equal_kl.md",
     log:
         f"{LOGS}/winrate_table.log",
     benchmark:
@@ -62,6 +70,7 @@ rule winrate_table:
     params:
         references=list(REFERENCES),
         n_list=WINRATE["table_n"],
+        n_grid=WINRATE_N_GRID,
     script:
         "../../scripts/winrate_table.py"
 
@@ -84,7 +93,11 @@ rule claims_winrate_continuous:
 
 CLAIM_SUMMARIES += expand(rules.winrate.output.claims, reference=REFERENCES)
 CLAIM_SUMMARIES.append(rules.claims_winrate_continuous.output[0])
-TARGETS += [f"{FIGURES}/winrate_table.{ext}" for ext in ("csv", "md", "html")]
+TARGETS += [
+    f"{FIGURES}/{name}.{ext}"
+    for name in ("winrate_table", "winrate_equal_kl")
+    for ext in ("csv", "md", "html")
+]
 
 _WINRATE_TABLES = {
     "winrate_vs_n": "by_n",

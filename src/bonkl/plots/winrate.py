@@ -9,9 +9,11 @@ win rates of exactly 1 get their own marker and legend entry.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import SymmetricalLogLocator
 
 from bonkl import tradeoff
 from bonkl.plots.style import panels, reference_title
@@ -27,10 +29,23 @@ def _logit_axis(ax, top_loss: float) -> None:
     ax.set_ylim(0.45, 1.0 - top_loss)
 
 
+def _figure_legend(fig, axes) -> None:
+    """One legend for the whole figure, above the panels (none of them is covered): every
+    distinct entry of every panel, in order of first appearance."""
+    entries = {}
+    for ax in axes:
+        if ax.get_visible():
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside upper center",
+               ncol=min(3, len(entries)), fontsize="small")
+
+
 def winrate_vs_n(data: pd.DataFrame):
     """Exact and sampled W_n against n/(n+1) and the limit 1 − p(C*)/2, one panel per reference."""
     groups = list(data.groupby("reference", sort=False))
     fig, axes = panels(len(groups))
+    axes = list(axes)
     colors = sns.color_palette()
     top_loss = (1.0 - data["win_rate_bound"].max()) / 3.0
     for ax, (name, table) in zip(axes, groups, strict=False):
@@ -52,43 +67,64 @@ def winrate_vs_n(data: pd.DataFrame):
         ax.set(xscale="log", xlabel=N_LABEL, ylabel=WIN_LABEL)
         reference_title(ax, name)
         _logit_axis(ax, top_loss)
-    axes[0].legend(fontsize="x-small")
+    _figure_legend(fig, axes)
     columns = ["reference", "n", "win_rate", "win_rate_bound", "win_rate_limit",
                "sampled_win_rate", "sampled_low", "sampled_high", "pairs"]
     return fig, data[columns]
 
 
-_CURVES = {  # curve -> (label, style)
-    "continuous_optimum": ("optimum, continuous limit", dict(color="black", ls=":", lw=1.2)),
+_CURVES = {  # curve -> (label, style); drawn in this order, the optima last (on top)
     "best_of_n_formula": ("best-of-n as claimed: (log n − (n−1)/n, n/(n+1))",
                           dict(color="C3", ls="--", lw=1.2)),
-    "optimum": ("optimum (mid-rank tilt)", dict(color="C2", lw=2.4, alpha=0.5)),
-    "best_of_n": ("best-of-n, exact", dict(color="C0", lw=1.2, marker="o", ms=2.5)),
     "rewind": ("rewind-and-repeat", dict(color="C1", ls="none", marker="x", ms=4)),
+    "best_of_n": ("best-of-n, exact", dict(color="C0", lw=1.0, marker="o", ms=2.5)),
+    "optimum": ("optimum (mid-rank tilt)", dict(color="C2", lw=2.0, ls=(0, (4, 2)))),
+    "continuous_optimum": ("optimum, continuous limit", dict(color="black", ls=":", lw=1.6)),
 }
 
 
 def winrate_tradeoff(data: pd.DataFrame):
-    """Win rate against KL: best-of-n (exact and as the formula claims it), rewind-and-repeat,
-    the discrete optimum and the continuous optimum; one panel per reference.
-
-    The KL axis ends a little beyond the formula's largest KL.
-    """
+    """Win rate against KL, one column of two panels per reference. Top: best-of-n (exact and
+    as the formula claims it), rewind-and-repeat, the discrete optimum and the continuous
+    optimum, on each reference's own KL range (a little beyond its largest exact KL, so the
+    binary reference's panel is filled). Bottom: each curve's win rate minus the discrete
+    optimum's at the same KL, where the curves that coincide on top come apart (negative:
+    below the optimum; the formula's claim can lie above it)."""
     groups = list(data.groupby("reference", sort=False))
-    fig, axes = panels(len(groups))
-    claimed = data[data["curve"] == "best_of_n_formula"]
-    kl_max = 1.05 * claimed["kl"].max()
-    top_loss = (1.0 - claimed["win_rate"].max()) / 3.0
-    shown = data[(data["kl"] <= kl_max) & (data["win_rate"] < 1.0 - top_loss)]
-    for ax, (name, table) in zip(axes, shown.groupby("reference", sort=False), strict=False):
+    columns = min(3, len(groups))
+    rows = -(-len(groups) // columns)
+    fig, grid = plt.subplots(2 * rows, columns, figsize=(3.9 * columns, 4.6 * rows),
+                             squeeze=False, layout="constrained",
+                             height_ratios=[2.0, 1.0] * rows)
+    shown_parts = []
+    for index, (name, table) in enumerate(groups):
+        top, bottom = grid[2 * (index // columns), index % columns], grid[
+            2 * (index // columns) + 1, index % columns]
+        reach = table[table["curve"].isin(["best_of_n", "rewind"])]["kl"].max()
+        kl_max = 1.15 * max(reach, 1e-3)
+        losses = 1.0 - table.loc[(table["kl"] <= kl_max) & (table["win_rate"] < 1.0),
+                                 "win_rate"]
+        top_loss = float(losses.min()) / 3.0
+        shown = table[(table["kl"] <= kl_max) & (table["win_rate"] < 1.0 - top_loss)]
+        shown = shown.assign(minus_optimum=shown["win_rate"] - shown["optimum_win_rate"])
         for curve, (label, style) in _CURVES.items():
-            rows = table[table["curve"] == curve].sort_values("kl")
-            ax.plot(rows["kl"], rows["win_rate"], label=label, **style)
-        ax.set(xlabel=KL_LABEL, ylabel=WIN_LABEL, xlim=(0.0, kl_max))
-        reference_title(ax, name)
-        _logit_axis(ax, top_loss)
-    axes[0].legend(fontsize="xx-small")
-    return fig, shown
+            rows_ = shown[shown["curve"] == curve].sort_values("kl")
+            top.plot(rows_["kl"], rows_["win_rate"], label=label, **style)
+            if curve != "optimum":  # the optimum is the zero line
+                bottom.plot(rows_["kl"], rows_["minus_optimum"], **style)
+        bottom.axhline(0.0, color="C2", lw=2.0, ls=(0, (4, 2)))
+        top.set(xlabel=KL_LABEL, ylabel=WIN_LABEL, xlim=(0.0, kl_max))
+        reference_title(top, name)
+        _logit_axis(top, top_loss)
+        bottom.set_yscale("symlog", linthresh=1e-6)
+        bottom.yaxis.set_major_locator(SymmetricalLogLocator(base=100.0, linthresh=1e-6))
+        bottom.set(xlim=(0.0, kl_max), xlabel=KL_LABEL, ylabel="W − W_optimum (symlog)")
+        shown_parts.append(shown)
+    for index in range(len(groups), rows * columns):
+        grid[2 * (index // columns), index % columns].set_visible(False)
+        grid[2 * (index // columns) + 1, index % columns].set_visible(False)
+    _figure_legend(fig, grid.flat)
+    return fig, pd.concat(shown_parts, ignore_index=True)
 
 
 def winrate_rewind(data: pd.DataFrame):
@@ -97,7 +133,8 @@ def winrate_rewind(data: pd.DataFrame):
 
     Panels: the loss ratio ``(1 − W_rewind)/(1 − W_best-of-n)`` at each threshold's KL
     (above 1: best-of-n wins more often), with the optimum's ratio (the most any policy can
-    reach) and the continuous limit ``(e^{−KL}/2)·(n+1)`` where ``log n − (n−1)/n = KL``.
+    reach) and the continuous limit ``(e^{−KL}/2)·(n+1)`` where ``log n − (n−1)/n = KL``;
+    each panel on its reference's own KL range.
     """
     data = data[(data["kl"] > 0) & ~data["at_cap"].astype(bool)]
     data = data.assign(loss_ratio=(1.0 - data["win_rate"]) / (1.0 - data["bon_win_rate"]),
@@ -115,7 +152,8 @@ def winrate_rewind(data: pd.DataFrame):
                 marker="s", ms=3, label="optimum at equal KL")
         ax.plot(table["kl"], table["loss_ratio"], color="C0", marker="o", ms=3,
                 label="best-of-n at equal KL")
-        ax.set(xlabel=KL_LABEL, ylabel="(1 − W_rewind) / (1 − W_policy)")
+        ax.set(xlabel=KL_LABEL, ylabel="(1 − W_rewind) / (1 − W_policy)",
+               xlim=(0.0, 1.1 * table["kl"].max()))  # each reference's own KL range
         reference_title(ax, name)
     axes[0].legend(fontsize="xx-small")
     cost = axes[len(groups)]
@@ -124,7 +162,7 @@ def winrate_rewind(data: pd.DataFrame):
         cost.plot(table["kl"], table["expected_draws"], color=color, marker="x", ls="none",
                   ms=4)
         cost.plot(table["kl"], table["bon_n"], color=color, lw=1.0, label=name)
-    cost.set(yscale="log", title="draws per sample (x: rewind, mean; line: best-of-n n)",
+    cost.set(yscale="log", title="draws per sample\n(x: rewind, mean; line: best-of-n's n)",
              xlabel=KL_LABEL, ylabel="reference draws per sample")
     cost.legend(fontsize="xx-small")
     columns = ["reference", "threshold", "kl", "accept_mass", "expected_draws", "win_rate",

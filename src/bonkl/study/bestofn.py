@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special, stats
 
 from bonkl import bestofn
 
@@ -52,3 +53,49 @@ def monte_carlo_columns(p, r, n_grid, draws: int, rng: np.random.Generator) -> p
     mean, low, high = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
     return pd.DataFrame({"mc_estimator": mean, "mc_low": low, "mc_high": high,
                          "mc_draws": np.full(len(rows), int(draws))})
+
+
+def estimator_variance(p, r, n_grid) -> np.ndarray:
+    """``σ²_n = Var_{y~π_n} D̂_n(p(y))``, one draw's variance of the estimator, per ``n``
+    (exact, from the best-of-n pmf; centred before squaring)."""
+    p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
+    support = p > 0
+    n = np.asarray(n_grid, dtype=float)
+    weights = np.atleast_2d(bestofn.pmf(p, r, n))[:, support]
+    values = bestofn.kl_estimator(p[support][None, :], n[:, None])
+    mean = np.sum(weights * values, axis=1, keepdims=True)
+    return np.sum(weights * (values - mean) ** 2, axis=1)
+
+
+def sample_size_columns(p, r, n_grid, accuracy: float, confidence: float, replications: int,
+                        rng: np.random.Generator) -> pd.DataFrame:
+    """Draws the estimator needs for ``accuracy`` nats with probability ``confidence``, per n.
+
+    ``estimator_sd`` is one draw's exact standard deviation σ_n
+    (:func:`estimator_variance`); ``draws_needed`` is the normal approximation
+    ``M = ⌈(z σ_n / accuracy)²⌉`` (at least 1), ``z`` the two-sided ``confidence`` quantile.
+    The Monte Carlo check: ``replications`` estimates of ``M`` draws each;
+    ``coverage`` is the share within ``accuracy`` of the exact expectation, with its
+    Clopper–Pearson interval (``coverage_low``, ``coverage_high``) at ``confidence``, set
+    against ``coverage_target`` (= ``confidence``); ``accuracy`` repeats the accuracy.
+    """
+    p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
+    n = np.asarray(n_grid, dtype=float)
+    sd = np.sqrt(estimator_variance(p, r, n))
+    expected = bestofn.expected_kl_estimator(p, r, n)
+    z = float(special.ndtri(0.5 + confidence / 2.0))
+    needed = np.maximum(1, np.ceil((z * sd / accuracy) ** 2)).astype(int)
+    rows = []
+    for size, value, mu in zip(needed, n, expected, strict=True):
+        draws = bestofn.sample(p, r, value, int(size) * replications, rng)
+        means = bestofn.kl_estimator(p[draws], value).reshape(replications, int(size)).mean(axis=1)
+        hits = int(np.sum(np.abs(means - mu) <= accuracy))
+        interval = stats.binomtest(hits, replications).proportion_ci(confidence_level=confidence)
+        rows.append((hits / replications, interval.low, interval.high))
+    low_high = np.array(rows, dtype=float).reshape(-1, 3)
+    return pd.DataFrame({"estimator_sd": sd, "draws_needed": needed,
+                         "coverage": low_high[:, 0], "coverage_low": low_high[:, 1],
+                         "coverage_high": low_high[:, 2],
+                         "coverage_replications": np.full(n.size, int(replications)),
+                         "coverage_target": np.full(n.size, float(confidence)),
+                         "accuracy": np.full(n.size, float(accuracy))})

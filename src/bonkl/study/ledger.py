@@ -29,10 +29,12 @@ one is known (from the abstract or the transcriptions, as said), `secondary` whe
 transcriptions give the claim without a number, `ours` for our own claims. A row that is
 ours and fails is a finding about our extension, not about the paper; the paper's own claim
 has its own row. Where a source is ambiguous, the statement says so. `cases`: how many
-(case, parameter) pairs were checked. `worst_margin`: the smallest slack seen, in the
-claim's units (bound minus value for an inequality, minus the absolute error for an
-identity); the claim `holds` when it is at least `-tolerance`, its noise floor.
-`worst_case`: where that margin was found. `evidence`: the figure that shows it.
+(case, parameter) pairs were checked; 0 means the claim is not checked (its statement says
+why, and `worst_case` says "not checked"): such a row neither holds nor fails, although
+`holds` is false. `worst_margin`: the smallest slack seen, in the claim's units (bound minus
+value for an inequality, minus the absolute error for an identity); the claim `holds` when
+it is at least `-tolerance`, its noise floor. `worst_case`: where that margin was found.
+`evidence`: the figure or table that shows it.
 """
 
 STATUSES = ("proven", "reported", "derived", "ours", "stated-number", "observed")
@@ -40,12 +42,20 @@ STATUSES = ("proven", "reported", "derived", "ours", "stated-number", "observed"
 COLUMNS = ["paper", "claim", "statement", "status", "source", "cases", "worst_margin", "tolerance",
            "holds", "worst_case", "evidence"]
 _METADATA = ["paper", "statement", "status", "source", "tolerance", "evidence"]
+#: ``worst_case`` of a claim the study does not check (``Claim(checked=False)``).
+NOT_CHECKED = "not checked"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Claim:
     """One claim of the ledger: its paper, name, statement, status, evidence figure,
-    tolerance (the noise floor of its margin) and source."""
+    tolerance (the noise floor of its margin) and source. Keyword arguments only.
+
+    A claim the study cannot check (``checked=False``: e.g. a conjecture whose statement was
+    not recovered) still gets its row, with 0 cases, ``holds`` false and its statement saying
+    why it is not checked; readers tell it from a failure by ``cases == 0`` (see
+    :func:`unchecked`). Giving it margins is an error.
+    """
 
     paper: str
     claim: str
@@ -54,6 +64,7 @@ class Claim:
     evidence: str
     tolerance: float
     source: str  # the paper's theorem/section/equation, "secondary", or "ours"
+    checked: bool = True
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -62,6 +73,9 @@ class Claim:
             raise ValueError(f"claim {self.claim!r}: no source")
         if self.status == "ours" and self.source != "ours":
             raise ValueError(f"claim {self.claim!r}: status 'ours' needs source 'ours'")
+        if not self.checked and "not checked" not in self.statement:
+            raise ValueError(f"claim {self.claim!r}: an unchecked claim's statement must say "
+                             "'not checked'")
 
 
 def summarize(margins: pd.DataFrame, claims: Iterable[Claim]) -> pd.DataFrame:
@@ -69,14 +83,20 @@ def summarize(margins: pd.DataFrame, claims: Iterable[Claim]) -> pd.DataFrame:
 
     ``margins`` has columns ``reference, claim, case, margin`` (``case`` a label such as
     ``"n=100"``). Every claim gets a row, in the order given; one with no case is listed
-    with 0 cases and ``holds`` false: it was not checked.
+    with 0 cases and ``holds`` false: it was not checked (its ``worst_case`` says
+    :data:`NOT_CHECKED` when the claim is marked unchecked, "no applicable case" otherwise).
     """
     claims = {c.claim: c for c in claims}
     unknown = sorted(set(margins["claim"]) - set(claims))
     if unknown:
         raise ValueError(f"margins name claims that are not in the claim list: {unknown}")
+    given = sorted(set(margins["claim"]) & {c.claim for c in claims.values() if not c.checked})
+    if given:
+        raise ValueError(f"margins given for claims marked unchecked: {given}")
     unchecked = pd.DataFrame([
-        dict(asdict(c), cases=0, worst_margin=0.0, worst_case="no applicable case")
+        {**{k: v for k, v in asdict(c).items() if k != "checked"}, "cases": 0,
+         "worst_margin": 0.0,
+         "worst_case": "no applicable case" if c.checked else NOT_CHECKED}
         for c in claims.values()
     ])
     if margins.empty:
@@ -115,3 +135,13 @@ def ledger(rows: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(merged, columns=COLUMNS).reset_index(drop=True)
     return table.astype({"cases": int, "worst_margin": float, "tolerance": float,
                          "holds": bool})
+
+
+def unchecked(table: pd.DataFrame) -> pd.Series:
+    """Rows of a ledger that were not checked (0 cases): neither holding nor failing.
+
+    ``holds`` is false on them only because nothing was checked; a reader (the README's
+    findings, the results pages) must list them apart from the failures, which are
+    ``~holds & ~unchecked(table)``.
+    """
+    return table["cases"] == 0
