@@ -172,10 +172,8 @@ def template_claims() -> set[str]:
     return names - {"A", "B", "C"}
 
 
-#: Claims the fidelity pass (issue 24 §2) adds to the ledger, named by the templates before
-#: figures/ is regenerated with them; empty this once it is (the test then covers them too).
-PENDING = {"true_tradeoff_paper_reading", "true_tradeoff_equal_kl", "estimator_sample_size",
-           "conjecture_7_2"}
+#: Claims the templates may name before figures/ is regenerated with them (none now).
+PENDING: set[str] = set()
 
 
 def test_the_full_ledger_has_every_claim_the_pages_name():
