@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from bonkl import bestofn
 
@@ -85,12 +85,14 @@ def sample_size_columns(p, r, n_grid, accuracy: float, confidence: float, replic
     expected = bestofn.expected_kl_estimator(p, r, n)
     z = float(special.ndtri(0.5 + confidence / 2.0))
     needed = np.maximum(1, np.ceil((z * sd / accuracy) ** 2)).astype(int)
+    from scipy.stats import binomtest  # lazily: scipy.stats costs a second of start-up per job
+
     rows = []
     for size, value, mu in zip(needed, n, expected, strict=True):
         draws = bestofn.sample(p, r, value, int(size) * replications, rng)
         means = bestofn.kl_estimator(p[draws], value).reshape(replications, int(size)).mean(axis=1)
         hits = int(np.sum(np.abs(means - mu) <= accuracy))
-        interval = stats.binomtest(hits, replications).proportion_ci(confidence_level=confidence)
+        interval = binomtest(hits, replications).proportion_ci(confidence_level=confidence)
         rows.append((hits / replications, interval.low, interval.high))
     low_high = np.array(rows, dtype=float).reshape(-1, 3)
     return pd.DataFrame({"estimator_sd": sd, "draws_needed": needed,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from bonkl import bestofn, memoryless
 from bonkl.divergence import kl_from_logs
@@ -410,6 +410,8 @@ def _line_fit(x, y):
     exact, so that spread measures the residuals' curvature, not noise: it is no confidence
     interval."""
     x, y = np.asarray(x, float), np.asarray(y, float)
+    from scipy import stats  # lazily: scipy.stats costs a second of start-up per job
+
     fit = stats.linregress(x, y)
     half = stats.t.ppf(0.5 + LEVEL / 2, x.size - 2) * fit.stderr
     residual = y - (fit.slope * x + fit.intercept)

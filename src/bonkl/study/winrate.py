@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from bonkl import bestofn, rewind, tradeoff
 from bonkl.groups import as_reference, reward_groups
@@ -47,7 +47,7 @@ def sampled_win_rate(p, r, draw, pairs: int, rng: np.random.Generator, level: fl
     theirs = r[rng.choice(p.size, size=pairs, p=p)]
     scores = (ours > theirs) + 0.5 * (ours == theirs)
     mean = float(scores.mean())
-    half = float(stats.norm.ppf(0.5 + level / 2) * scores.std(ddof=1) / np.sqrt(pairs))
+    half = float(special.ndtri(0.5 + level / 2) * scores.std(ddof=1) / np.sqrt(pairs))
     return mean, max(mean - half, 0.0), min(mean + half, 1.0)
 
 
