@@ -63,9 +63,12 @@ def reference(name: str):
 def bestofn_table(name: str) -> pd.DataFrame:
     p, r = reference(name)
     exact = study_bestofn.kl_summary(p, r, N_GRID)
-    sampled = study_bestofn.monte_carlo_columns(p, r, N_GRID, 50,
-                                                generator(CONFIG["seed"], "bestofn", name))
-    return pd.concat([exact, sampled], axis=1)
+    rng = generator(CONFIG["seed"], "bestofn", name)
+    sampled = study_bestofn.monte_carlo_columns(p, r, N_GRID, 50, rng)
+    size = CONFIG["bestofn"]["sample_size"]
+    needed = study_bestofn.sample_size_columns(p, r, N_GRID, size["accuracy"], size["confidence"],
+                                               10, rng)
+    return pd.concat([exact, sampled, needed], axis=1)
 
 
 def winrate_tables(name: str) -> dict[str, pd.DataFrame]:
@@ -85,6 +88,9 @@ def stage_data() -> dict[str, tuple[object, pd.DataFrame]]:
     for figure, names in CONFIG["bestofn"]["figures"].items():
         data[figure] = (plots_bestofn.FIGURES[figure],
                         labelled({n: bestofn_table(n) for n in names}, "reference"))
+    # the tied outcome form's worst random reference, as bestofn_random_worst writes it
+    data["kl_gap_bounds_random"] = (plots_bestofn.FIGURES["kl_gap_bounds_random"], labelled(
+        {"chunk 0": bestofn_table("zipf_50_tied").assign(reference="random-0-0")}, "chunk"))
     for figure, names in CONFIG["winrate"]["figures"].items():
         data[figure] = (plots_winrate.FIGURES[figure],
                         labelled({n: winrate_tables(n)[figure] for n in names}, "reference"))
@@ -98,7 +104,9 @@ def stage_data() -> dict[str, tuple[object, pd.DataFrame]]:
         "kl_convergence": lambda s: study_kl.convergence_table(s["p"], s["r"], s["deltas"],
                                                                [1, 10, 100], 100),
         "kl_rate_function": lambda s: study_kl.rate_table(s["p"], s["r"], s["deltas"], [10], 4),
-        "kl_cumulants": lambda s: study_kl.cumulant_table(s["p"], s["r"], s["deltas"], [1, 10]),
+        "kl_cumulants": lambda s: study_kl.cumulant_figure_table(
+            study_kl.cumulant_table(s["p"], s["r"], s["deltas"], [1, 10]),
+            study_kl.renyi_table(s["p"], s["r"], s["deltas"], CONFIG["kl_constrained"]["renyi_t"])),
     }
     for figure, build in memoryless.items():
         data[figure] = (plots_kl.FIGURES[figure],
@@ -117,8 +125,10 @@ def stage_data() -> dict[str, tuple[object, pd.DataFrame]]:
                                                    ["cross_paper_n"])[0] for n in names}
         data[figure] = (plots_regularized.FIGURES[figure], labelled(tables, "reference"))
     section = {**CONFIG["samples"], "path": str(ROOT / CONFIG["samples"]["path"])}
-    per_reward = {reward: study_samples.per_prompt(study_samples.read_config_samples(
-        section, reward), [1, 10, 100]) for reward in CONFIG["samples"]["rewards"]}
+    per_reward = {reward: study_samples.estimate(
+        study_samples.read_config_samples(section, reward), [1, 4, 16], section["estimators"],
+        section["level"], section.get("known_law"), reward)
+        for reward in CONFIG["samples"]["rewards"]}
     data["samples_kl"] = (plots_samples.FIGURES["samples_kl"], labelled(per_reward, "reward"))
     return data
 

@@ -30,7 +30,8 @@ include: "Snakefile"
 import json as _json
 print("PROBE", _json.dumps({
     _rule.name: dict(script=_rule.script,
-                     dynamic=[v for k, v in _rule.params.items() if k in ("plots", "claims")])
+                     dynamic=[v for k, v in _rule.params.items() if k in ("plots", "claims")]
+                     + sorted({f["plots"] for f in dict(_rule.params).get("figures", {}).values()}))
     for _rule in workflow.rules
 }))
 """
