@@ -33,9 +33,12 @@ REFERENCES = {spec["name"]: spec for spec in config["references"]}
 
 
 def order_free(value):
-    """``value`` with every dict's keys sorted, so a reordered config is not a param change."""
+    """``value`` with every dict's keys sorted, inside lists too (lists keep their order), so a
+    reordered config is not a param change."""
     if isinstance(value, dict):
         return {key: order_free(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [order_free(item) for item in value]
     return value
 
 
@@ -154,5 +157,5 @@ def figure_params(figures):
             },
             options=order_free(FIGURE_SPECS[f].get("options", {})),
         )
-        for f in figures
+        for f in sorted(figures)
     }
