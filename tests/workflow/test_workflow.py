@@ -71,22 +71,32 @@ def test_every_output_is_written_and_finite(project, test_config, figure_names):
 
 
 def test_samples_stage_matches_the_command_line(project, test_config):
-    """The stage's per-prompt tables (one per reward) equal ``bonkl analyze --by prompt`` on the
-    same file and n grid; the figures/ tables hold every reward."""
+    """The stage's per-prompt estimates (one table per reward) equal ``bonkl analyze --by
+    prompt --estimator NAME`` on the same file and n grid, for every estimator of the config;
+    the figures/ tables hold every reward."""
     section = test_config["samples"]
     results = project / test_config["paths"]["results"] / "samples"
     figures = project / test_config["paths"]["figures"]
+    shared = ["prompt", "n", "candidates", "kl", "kl_low", "kl_high", "formula", "win_rate",
+              "win_rate_low", "win_rate_high", "method"]
     for reward in section["rewards"]:
         table = pd.read_csv(results / reward / "per_prompt.csv", keep_default_na=False)
-        n = [str(int(v)) for v in table["n"].unique()]
-        cli = subprocess.run([sys.executable, "-m", "bonkl.cli", "analyze", section["path"],
-                              "--by", "prompt", "--reward", reward, "--n", *n, "--format",
-                              "csv"] + (["--normalize"] if section.get("normalize") else []),
-                             cwd=project, capture_output=True, text=True, check=True)
-        expected = pd.read_csv(io.StringIO(cli.stdout), keep_default_na=False)
-        pd.testing.assert_frame_equal(table, expected, check_dtype=False, rtol=1e-15)
+        n = [str(int(v)) for v in sorted(table["n"].unique())]
+        for estimator in section["estimators"]:
+            cli = subprocess.run([sys.executable, "-m", "bonkl.cli", "analyze", section["path"],
+                                  "--by", "prompt", "--reward", reward, "--n", *n,
+                                  "--estimator", estimator, "--format", "csv"],
+                                 cwd=project, capture_output=True, text=True, check=True)
+            expected = pd.read_csv(io.StringIO(cli.stdout), keep_default_na=False)[shared]
+            got = table[table["estimator"] == estimator][shared]
+            merged = got.merge(expected, on=["prompt", "n"], suffixes=("", "_cli"))
+            assert len(merged) == len(got) > 0, (reward, estimator)
+            for column in shared[2:]:
+                pd.testing.assert_series_equal(merged[column], merged[f"{column}_cli"],
+                                               check_names=False, check_dtype=False,
+                                               rtol=1e-15)
         summary = pd.read_csv(results / reward / "summary.csv")
-        assert list(summary["n"]) == sorted(table["n"].unique())
+        assert sorted(summary["n"].unique()) == sorted(table["n"].unique())
     combined = pd.read_csv(figures / "samples_per_prompt.csv", keep_default_na=False)
     assert list(combined["reward"].unique()) == section["rewards"]
     first = combined[combined["reward"] == section["rewards"][0]].drop(columns="reward")
