@@ -209,13 +209,13 @@ def _load(path, columns: Columns, layout: str, tolerance: float, progress):
                     f"{_names(names)}")
     rows = {"logprob": _logprobs(source, df, prob_column)}
     rows["prompt"] = (_text(source, df, columns.prompt, False, "the prompt's text", True)
-                      if columns.prompt in names else np.full(len(df), "", dtype=object))
+                      if columns.prompt in names else pd.Series([""] * len(df)).astype(str))
     if outcome in names:
         blank_ok = outcome != "outcome"  # an id must not be blank, a completion may
         rows["completion"] = _text(source, df, outcome, blank_ok, "the completion" if blank_ok
                                    else "an id (or drop the column)", False)
     else:
-        rows["completion"] = np.arange(len(df)).astype(str).astype(object)
+        rows["completion"] = pd.Series(np.arange(len(df))).astype(str)
     rows["count"] = (_integers(source, df, columns.count, 1, "a positive integer")
                      if columns.count in names else np.ones(len(df)))
     checks = []
@@ -360,7 +360,7 @@ def _text(source: Source, df, column: str, blank_ok: bool, what: str, prompt: bo
     if missing.any():
         source.fail(f"{column!r} is {'missing' if blank_ok else 'blank'}; expected {what}",
                     int(np.flatnonzero(missing)[0]))
-    return cells.astype(str).to_numpy(dtype=object)
+    return cells.astype(str).reset_index(drop=True)
 
 
 def _computed_reward(source, reward: str, outcome: str, table: pd.DataFrame, names):
@@ -404,23 +404,23 @@ def _merge(source: Source, rows: dict, tolerance: float, checks) -> pd.DataFrame
         if clash.any():
             at = int(np.flatnonzero(clash)[0])
             beyond = f" (beyond the tolerance, {atol:g} nats)" if atol else ""
-            source.fail(f"{_prompt(rows['prompt'], at)}completion "
-                        f"{shown(rows['completion'][at])} appears again with a different "
+            source.fail(f"{_prompt(rows['prompt'].to_numpy(), at)}completion "
+                        f"{shown(rows['completion'].iat[at])} appears again with a different "
                         f"{what}{beyond} than at {source.where(int(mine[at]))}: "
                         f"{shown(values[at])} against {shown(values[mine[at]])}; expected "
                         "identical completions of a prompt to agree", at)
     total = np.bincount(codes, weights=count, minlength=size)
     if (total > MAX_COUNT).any():
         at = int(np.flatnonzero(total > MAX_COUNT)[0])
-        source.fail(f"the counts of completion {shown(rows['completion'][first[at]])} add up "
+        source.fail(f"the counts of completion {shown(rows['completion'].iat[first[at]])} add up "
                     "to more than 2^53; expected at most 2^53")
     base = logprob[first]
     shift = np.bincount(codes, weights=count * (logprob - base[codes]), minlength=size) / total
     order = np.lexsort((np.arange(size), prompt_codes[first]))  # prompt, then first seen
     at = first[order]
     table = pd.DataFrame({
-        "prompt": rows["prompt"][at],
-        "completion": rows["completion"][at],
+        "prompt": rows["prompt"].take(at).reset_index(drop=True),
+        "completion": rows["completion"].take(at).reset_index(drop=True),
         "logprob": (base + shift)[order],
         "reward": rows["reward"][at] if "reward" in rows else np.nan,
         "count": total[order].astype(np.int64),
