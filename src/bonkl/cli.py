@@ -1,7 +1,7 @@
 """The ``bonkl`` command line: best-of-n and KL-regularisation numbers for a model's samples.
 
 ``bonkl analyze FILE --by prompt --n 1 4 16`` gives, per prompt and n, best-of-n's KL and
-win rate from :mod:`bonkl.sampled`: exact where a prompt's completions enumerate its
+win rate from ``bonkl.sampled``: exact where a prompt's completions enumerate its
 support (their probabilities sum to 1), estimated with an interval otherwise; ``--summary``
 gives the mean over prompts per n. ``bonkl analyze FILE --n ...`` (one prompt) and ``bonkl
 targets FILE --beta ...`` are exact computations on a file that enumerates the support.
@@ -161,7 +161,7 @@ def _first(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def analyze_by_prompt(args) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per (prompt, n) and the summary over prompts per n (:mod:`bonkl.sampled`),
+    """One row per (prompt, n) and the summary over prompts per n (``bonkl.sampled``),
     with the notes and warnings the file calls for on stderr."""
     samples = read_samples(args)
     if args.normalize:

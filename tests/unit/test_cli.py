@@ -71,7 +71,7 @@ STAND_IN = textwrap.dedent('''
             if exact:
                 p = np.exp(logprob - mass[prompt])
                 kl, win = bestofn.kl(p, reward, n), bestofn.win_rate(p, reward, n)
-                method = "exact" if support == "auto" else "enumerated"
+                method = "exact" if support == "auto" else "exact-normalised"
             else:
                 kl, win = _u_statistic(logprob, reward, count, n), n / (n + 1)
                 method = estimator or DEFAULT_ESTIMATOR

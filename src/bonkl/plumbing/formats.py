@@ -9,7 +9,7 @@ File types, by suffix (a ``.gz`` after a text suffix is decompressed):
 - ``.csv`` and ``.tsv``: UTF-8 text (a byte-order mark is fine), every cell read as text;
 - ``.jsonl``, ``.ndjson`` and ``.json``: JSON Lines, one object per line (what
   ``datasets.Dataset.to_json`` writes, under either suffix); read column-wise by
-  :func:`pyarrow.json.read_json`, and object by object (exact messages) when that fails;
+  ``pyarrow.json.read_json``, and object by object (exact messages) when that fails;
 - ``.parquet`` and ``.pq``.
 
 Layouts (``layout``, auto-detected from the first record's keys where unambiguous):
@@ -19,7 +19,7 @@ Layouts (``layout``, auto-detected from the first record's keys where unambiguou
   prompt or completion may be conversational, a list of ``{"role", "content"}`` messages
   (TRL's conversational format): a prompt becomes its messages as ``role: content`` lines,
   a completion the contents of its messages joined by newlines.
-- ``vllm``: one :class:`vllm.RequestOutput` per line, ``{"prompt": ..., "outputs": [{"text",
+- ``vllm``: one ``vllm.RequestOutput`` per line, ``{"prompt": ..., "outputs": [{"text",
   "cumulative_logprob", "token_ids", ...}, ...]}``; each output is a sample. Its reward is
   the output's ``reward``, else ``rewards[i]`` of the line, ``i`` the output's ``index``.
 - ``openai``: one OpenAI response per line (``{"choices": [...]}``, or a Batch API line with
@@ -345,9 +345,9 @@ def _vllm_rows(source: Source, record: dict):
             source.fail(f"outputs[{i}] is {shown(output)}; expected an object with 'text'", 0)
         logprob = output.get("cumulative_logprob")
         if logprob is None:
-            source.fail(f"outputs[{i}].cumulative_logprob is missing or null; vLLM fills it "
-                        "only when SamplingParams(logprobs=...) is set, and it must be the "
-                        "base (reference) model's log-prob of the whole output", 0)
+            source.fail(f"outputs[{i}].cumulative_logprob is missing or null; expected the "
+                        "base (reference) model's log-prob of the whole output (vLLM may leave "
+                        "it null unless SamplingParams(logprobs=...) is set)", 0)
         tokens = output.get("token_ids")
         index = output.get("index", i)
         yield {"prompt": record.get("prompt"), "completion": output["text"], "logprob": logprob,

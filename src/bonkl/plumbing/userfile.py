@@ -7,7 +7,7 @@ per distinct (prompt, completion): ``prompt`` (str), ``completion`` (str), ``log
 its tokens), ``reward`` (float64) and ``count`` (int64, how many times it was drawn). Nothing
 is normalised: the log-probs are the file's, of any magnitude (a completion of 5000 nats is
 fine), never exponentiated one by one. Which situation a prompt is in (its completions
-enumerate the support, or are samples of it) is for :mod:`bonkl.sampled` to decide.
+enumerate the support, or are samples of it) is for ``bonkl.sampled`` to decide.
 
 Columns (their names are :class:`Columns`):
 
@@ -114,7 +114,7 @@ def load_samples(path: str | Path, columns: Columns = Columns(), *, layout: str 
     columns
         Which columns hold what.
     layout
-        ``auto`` (detected), ``rows``, ``vllm`` or ``openai`` (:data:`LAYOUTS`).
+        ``auto`` (detected), ``rows``, ``vllm`` or ``openai`` (:data:`~bonkl.plumbing.formats.LAYOUTS`).
     tolerance
         Nats by which duplicate rows' log-probs may differ (they are averaged).
     progress
