@@ -172,14 +172,14 @@ def analyze_by_prompt(args) -> tuple[pd.DataFrame, pd.DataFrame]:
     except ValueError as err:
         raise ReferenceFileError(f"{args.file}: {err}") from None
     table = _first(table.reset_index(drop=True), PER_PROMPT_COLUMNS)
-    _note_candidates(table)
+    _warn_beyond_candidates(table)
     summary = _first(sampled.summarize(table, level=args.level).reset_index(drop=True),
                      SUMMARY_COLUMNS)
     return table, summary
 
 
-def _note_candidates(table: pd.DataFrame) -> None:
-    """Notes: single-candidate prompts (left out of the summary), and estimates at n > N."""
+def note_single_candidates(table: pd.DataFrame) -> None:
+    """The note of a printed summary: the prompts with one candidate it leaves out."""
     prompts = table.drop_duplicates("prompt")
     single = prompts.loc[prompts["candidates"] == 1, "prompt"].to_numpy()
     if single.size:
@@ -187,6 +187,10 @@ def _note_candidates(table: pd.DataFrame) -> None:
         _say("note: ", f"{single.size} prompt{'s' if single.size > 1 else ''} with a single "
              f"candidate left out of the summary over prompts ({names}"
              f"{', …' if single.size > NAMED_PROMPTS else ''})")
+
+
+def _warn_beyond_candidates(table: pd.DataFrame) -> None:
+    """A warning per n above some prompt's number of candidates, where it is estimated."""
     estimated = table["method"].isin(list(sampled.ESTIMATORS))
     beyond = table[estimated & (table["n"] > table["candidates"])]
     for n, rows in beyond.groupby("n", sort=True):
@@ -373,6 +377,8 @@ def _run(command: argparse.ArgumentParser, args) -> list[tuple[pd.DataFrame, str
     table, summary = analyze_by_prompt(args)
     if args.figure is not None:
         draw_figure(table, args.figure)
+    if args.summary or args.format == "table":
+        note_single_candidates(table)
     if args.summary:
         return [(summary, "")]
     if args.format == "table":

@@ -232,16 +232,19 @@ def test_by_prompt_columns_methods_and_notes(bonkl, tmp_path):
     assert "exact" not in set(sampled_rows["method"])
     assert (sampled_rows["candidates"] == 40).all()
     assert (table["kl_low"] <= table["kl"]).all() and (table["kl"] <= table["kl_high"]).all()
-    assert "note: 1 prompt with a single candidate left out of the summary" in result.stderr
-    assert "'once'" in result.stderr
-    assert "warning: n = 64 exceeds the candidates of" in result.stderr
+    assert "warning: n = 4 exceeds the candidates of 1 prompt(s) (fewest: 1, prompt " \
+        "'once')" in result.stderr
+    assert "warning: n = 64 exceeds the candidates of 2 prompt(s)" in result.stderr
+    assert "single candidate" not in result.stderr  # no summary printed, nothing left out
 
 
 def test_by_prompt_summary(bonkl, tmp_path):
     path = enumerated_and_sampled(tmp_path)
-    out = bonkl("analyze", path, "--by", "prompt", "--n", "2", "8", "--summary",
-                "--format", "csv").stdout
-    summary = pd.read_csv(io.StringIO(out))
+    result = bonkl("analyze", path, "--by", "prompt", "--n", "2", "8", "--summary",
+                   "--format", "csv")
+    summary = pd.read_csv(io.StringIO(result.stdout))
+    assert "note: 1 prompt with a single candidate left out of the summary over prompts " \
+        "('once')" in result.stderr
     assert list(summary.columns[:len(SUMMARY)]) == SUMMARY
     assert list(summary["n"]) == [2, 8] and (summary["prompts"] == 2).all()
     assert (summary["kl_mean_low"] <= summary["kl_mean"]).all()

@@ -360,3 +360,11 @@ def test_csv_line_numbers_count_the_header_and_quoted_newlines(tmp_path):
     path.write_text('prompt,completion,logprob,reward\n"p","two\nlines",-1,1\n\n'
                     'p,b,-2,high\n')
     refused(path, "q.csv, line 5: column 'reward' is 'high'")
+
+
+def test_a_json_array_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "array.json"
+    path.write_text(json.dumps([{"prompt": "p", "completion": "a", "logprob": -1.0,
+                                 "reward": 1.0}]))
+    refused(path, "array.json: line 1 is a JSON list, not an object; expected one JSON object "
+            "per line (a JSON array is not read: write JSON Lines, as Dataset.to_json does)")

@@ -190,8 +190,10 @@ def _json_records(path: Path, gz: bool, progress) -> tuple[list[dict], np.ndarra
             source.fail(f"line {number} is not JSON ({err.msg}); expected one JSON object per "
                         "line")
         if not isinstance(record, dict):
+            array = " (a JSON array is not read: write JSON Lines, as Dataset.to_json does)" \
+                if isinstance(record, list) and number == 1 else ""
             source.fail(f"line {number} is a JSON {type(record).__name__}, not an object; "
-                        "expected one JSON object per line")
+                        f"expected one JSON object per line{array}")
         records.append(record)
         lines.append(number)
         if progress is not None and len(records) % 250_000 == 0:

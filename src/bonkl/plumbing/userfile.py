@@ -114,7 +114,8 @@ def load_samples(path: str | Path, columns: Columns = Columns(), *, layout: str 
     columns
         Which columns hold what.
     layout
-        ``auto`` (detected), ``rows``, ``vllm`` or ``openai`` (:data:`~bonkl.plumbing.formats.LAYOUTS`).
+        ``auto`` (detected), ``rows``, ``vllm`` or ``openai``
+        (:data:`~bonkl.plumbing.formats.LAYOUTS`).
     tolerance
         Nats by which duplicate rows' log-probs may differ (they are averaged).
     progress
