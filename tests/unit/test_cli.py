@@ -1,10 +1,12 @@
-"""The ``bonkl`` command line, run as a user runs it: a subprocess on real files.
+"""The ``bonkl`` command line on real files: ``bonkl.cli.main`` in this process (stdout and
+stderr captured), and as a subprocess where the shell matters (a closed pipe, the installed
+script).
 
-Until :mod:`bonkl.sampled` (the estimators) is in the tree, the subprocess registers
-:data:`STAND_IN` under that name: an honest, small implementation of its interface (exact
-values on enumerated prompts, the paper's estimator as a U-statistic elsewhere, no interval
-width) so that the command line's own work (reading, columns, notes, warnings, errors,
-pipes) is tested. Once the real module exists, it is used, and nothing here changes.
+Until ``bonkl.sampled`` (the estimators) is in the tree, :data:`STAND_IN` is registered under
+that name: an honest, small implementation of its interface (exact values on enumerated
+prompts, the paper's estimator as a U-statistic elsewhere, no interval width) so that the
+command line's own work (reading, columns, notes, warnings, errors, pipes) is tested. Once
+the real module exists, it is used, and nothing here changes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import bonkl as bonkl_package
 from bonkl import bestofn, tilt
 from bonkl.plumbing.userfile import load_user_file
 
@@ -120,14 +123,36 @@ def launcher(support) -> list[str]:
     return launch(support)
 
 
+@pytest.fixture(scope="module")
+def cli(support):
+    """``bonkl.cli``, imported with the real ``bonkl.sampled`` or, while it is absent, the
+    stand-in (both removed from ``sys.modules`` afterwards)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not REAL_SAMPLED:
+            spec = importlib.util.spec_from_file_location("bonkl.sampled",
+                                                          support / "sampled_stand_in.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            patch.setitem(sys.modules, "bonkl.sampled", module)
+            patch.setattr(bonkl_package, "sampled", module, raising=False)
+        patch.delitem(sys.modules, "bonkl.cli", raising=False)
+        yield importlib.import_module("bonkl.cli")
+        sys.modules.pop("bonkl.cli", None)
+
+
 @pytest.fixture
-def bonkl(launcher):
+def bonkl(cli, capsys):
+    """Run ``bonkl ARGS`` in this process: a CompletedProcess of the exit status and output."""
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([*launcher, *map(str, args)], capture_output=True, text=True,
-                                timeout=120)
+        argv = [str(arg) for arg in args]
+        try:
+            code = cli.main(argv)
+        except SystemExit as exit:  # argparse: --help, --version, usage errors
+            code = exit.code
+        out, err = capsys.readouterr()
         if check:
-            assert result.returncode == 0, result.stderr
-        return result
+            assert code == 0, err
+        return subprocess.CompletedProcess(argv, code, out, err)
     return run
 
 
@@ -336,13 +361,16 @@ def test_closed_pipe_is_quiet(launcher, tmp_path):
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
 
 
-def test_version_from_package_metadata(bonkl):
+def test_version_from_package_metadata(launcher):
     from importlib import metadata
 
-    assert bonkl("--version").stdout.strip() == f"bonkl {metadata.version('bonkl')}"
+    result = subprocess.run([*launcher, "--version"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"bonkl {metadata.version('bonkl')}"
 
 
-def test_progress_on_stderr_only(bonkl, support, tmp_path):
+def test_progress_on_stderr_only(bonkl, cli, tmp_path, monkeypatch):
     """A short file off a terminal shows no progress; a long one (here: the threshold set to
     0 bytes) does, on stderr; stdout is the same CSV either way."""
     path = enumerated_and_sampled(tmp_path)
@@ -350,8 +378,8 @@ def test_progress_on_stderr_only(bonkl, support, tmp_path):
     quiet = bonkl(*args)
     assert quiet.stderr.count("bonkl: ") == quiet.stderr.count("bonkl: note: ") \
         + quiet.stderr.count("bonkl: warning: ")
-    loud = subprocess.run([*launch(support, "bonkl.cli.PROGRESS_BYTES = 0"), *args],
-                          capture_output=True, text=True, timeout=120)
+    monkeypatch.setattr(cli, "PROGRESS_BYTES", 0)
+    loud = bonkl(*args)
     assert f"bonkl: {path}: read 44 rows (rows) in " in loud.stderr
     assert "44 distinct completions of 3 prompts, checked in" in loud.stderr
     assert loud.stdout == quiet.stdout
