@@ -295,6 +295,18 @@ def test_estimator_choice_and_table_output(bonkl, tmp_path):
     assert name in out
 
 
+def test_a_vllm_file_with_format_in_and_token_rewards(bonkl, tmp_path):
+    """vLLM's RequestOutput lines (see test_readers), rewards minus the token counts."""
+    path = write(tmp_path / "vllm.jsonl", [{"prompt": "q", "outputs": [
+        {"index": k, "text": f"answer {k}", "token_ids": list(range(k + 1)),
+         "cumulative_logprob": -20.0 - k, "finish_reason": "stop"} for k in range(6)]}])
+    out = bonkl("analyze", path, "--format-in", "vllm", "--by", "prompt", "--n", "2",
+                "--reward", "neg-length", "--format", "csv").stdout
+    table = pd.read_csv(io.StringIO(out))
+    assert list(table["prompt"]) == ["q"] and list(table["candidates"]) == [6]
+    assert table.loc[0, "method"] != "exact"
+
+
 # --------------------------------------------------------------------------- errors
 
 
