@@ -381,3 +381,19 @@ def test_column_wise_and_object_wise_json_readers_agree(tmp_path):
     mixed = [dict(r, extra=(1 if k % 2 else "x")) for k, r in enumerate(records)]
     assert load_samples(jsonl(tmp_path / "mixed.jsonl", mixed)).equals(clean)
     assert clean["count"].sum() == sum(r["count"] for r in records)
+
+
+def test_unicode_line_separators_inside_text_are_text(tmp_path):
+    """U+2028, U+0085 and a form feed may sit raw in a JSON string (the first two) or a CSV
+    cell; they are not line breaks, for the rows or for the line numbers of messages."""
+    path = tmp_path / "u.jsonl"
+    path.write_text('{"prompt": "p", "completion": "a\u2028b\u0085c", "logprob": -1, '
+                    '"reward": 1}\n{"prompt": "p", "completion": "d", "logprob": -2, '
+                    '"reward": "x", "extra": 1}\n', encoding="utf-8")
+    refused(path, "u.jsonl, line 2: column 'reward' is 'x'")
+    path.write_text(path.read_text(encoding="utf-8").replace('"x"', "2"), encoding="utf-8")
+    assert list(load_samples(path)["completion"]) == ["a\u2028b\u0085c", "d"]
+    csv_path = tmp_path / "f.csv"
+    csv_path.write_text("prompt,completion,logprob,reward\np,a\fb,-1,1\np,c,-2,bad\n",
+                        encoding="utf-8")
+    refused(csv_path, "f.csv, line 3: column 'reward' is 'bad'")

@@ -83,7 +83,7 @@ class Source:
             return None
         if callable(self._lines):
             self._lines = self._lines()
-        return int(self._lines[row])
+        return int(self._lines[row]) if row < len(self._lines) else None
 
     def where(self, row: int) -> str:
         line = self.line(row)
@@ -109,9 +109,10 @@ def _bytes(path: Path, gz: bool) -> bytes:
 
 
 def _text_lines(data: bytes) -> np.ndarray:
-    """1-based numbers of the lines that are not blank (only whitespace)."""
-    lines = data.splitlines()
-    return np.array([k for k, line in enumerate(lines, start=1) if line.strip()], dtype=np.int64)
+    """1-based numbers of the lines (ended by newlines) that are not blank (JSON whitespace)."""
+    lines = data.split(b"\n")
+    return np.array([k for k, line in enumerate(lines, start=1) if line.strip(b" \t\r")],
+                    dtype=np.int64)
 
 
 def _not_utf8(source: Source, data: bytes):
@@ -119,7 +120,7 @@ def _not_utf8(source: Source, data: bytes):
     problem = (f"is {found} text, not UTF-8; save it as UTF-8" if found
                else "is not UTF-8 text; save it as UTF-8")
     line = None
-    for number, text in enumerate(data.splitlines(), start=1):
+    for number, text in enumerate(data.split(b"\n"), start=1):
         try:
             text.decode("utf-8")
         except UnicodeDecodeError:
@@ -159,7 +160,7 @@ def _csv_lines(data: bytes, sep: str) -> np.ndarray:
     starts, previous = [], 0
     for record in reader:  # a blank line is a record of its own, skipped as pandas does
         start, previous = previous + 1, reader.line_num
-        if len(record) > 1 or any(cell.strip() for cell in record):
+        if len(record) > 1 or any(cell.strip(" \t\r") for cell in record):
             starts.append(start)
     return np.array(starts[1:], dtype=np.int64)
 
@@ -181,8 +182,8 @@ def _json_records(path: Path, gz: bool, progress) -> tuple[list[dict], np.ndarra
     except UnicodeDecodeError:
         _not_utf8(source, data)
     records, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is text
+        if not line.strip(" \t\r"):
             continue
         try:
             record = json.loads(line)
