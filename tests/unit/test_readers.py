@@ -236,7 +236,7 @@ def test_openrlhf_batch_inference_is_refused(tmp_path):
     """openrlhf/cli/batch_inference.py writes {"input", "output"} (generate, generate_vllm)
     and {"input", "output", "reward"} (rm)."""
     path = jsonl(tmp_path / "rm.jsonl", [{"input": "Q: 1+1?", "output": " 2", "reward": 0.7}])
-    refused(path, "looks like OpenRLHF's batch_inference output ('input', 'output', reward), "
+    refused(path, "looks like OpenRLHF's batch_inference output ('input', 'output', 'reward'), "
             "which holds no log-probs", "under the base (reference) model",
             "score the completions with the base model first")
 

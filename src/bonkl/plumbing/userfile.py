@@ -256,8 +256,8 @@ def _refuse_unusable(source: Source, names: list[str], columns: Columns) -> None
     if columns.logprob is not None or any(n in names for n in _LOGPROB_NAMES):
         return
     if "input" in names and "output" in names:
-        what = ("looks like OpenRLHF's batch_inference output ('input', 'output'"
-                f"{', reward' if 'reward' in names else ''}), which holds no log-probs")
+        found = ", ".join(repr(n) for n in ("input", "output", "reward") if n in names)
+        what = f"looks like OpenRLHF's batch_inference output ({found}), which holds no log-probs"
     elif any(n.startswith(("response (best_of)", "scores (best_of)")) for n in names):
         what = "looks like TRL's BestOfNSampler results, which hold no log-probs"
     else:
