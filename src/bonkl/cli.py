@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from importlib import metadata
 from pathlib import Path
 
@@ -280,7 +281,9 @@ def _level(text: str) -> float:
 
 def _estimators_help() -> str:
     return "estimators (--estimator):\n" + "".join(
-        f"  {name:<18}  {description}\n" for name, description in sampled.ESTIMATORS.items())
+        textwrap.fill(description, width=90, initial_indent=f"  {name:<18}  ",
+                      subsequent_indent=" " * 22) + "\n"
+        for name, description in sampled.ESTIMATORS.items())
 
 
 def parser() -> argparse.ArgumentParser:
