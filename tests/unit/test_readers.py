@@ -371,12 +371,14 @@ def test_a_json_array_is_refused_with_the_fix(tmp_path):
 
 
 def test_column_wise_and_object_wise_json_readers_agree(tmp_path):
-    """The pyarrow path (a clean file) and the object-by-object path (forced here by an unused
-    key whose type changes, which pyarrow refuses) give the same frame."""
+    """The pyarrow path (a clean file, an unused object per line) and the object-by-object
+    path (forced here by an unused key whose type changes, which pyarrow refuses) give the
+    same frame."""
     rng = np.random.default_rng(11)
     records = [{"prompt": f"p{k % 7}", "completion": f"c{k % 23}",
                 "logprob": float(-(k % 23) - 0.5), "reward": float(k % 23 % 5),
-                "count": int(rng.integers(1, 4))} for k in range(400)]
+                "count": int(rng.integers(1, 4)), "meta": {"seed": k, "tags": ["a"]}}
+               for k in range(400)]
     clean = load_samples(jsonl(tmp_path / "clean.jsonl", records))
     mixed = [dict(r, extra=(1 if k % 2 else "x")) for k, r in enumerate(records)]
     assert load_samples(jsonl(tmp_path / "mixed.jsonl", mixed)).equals(clean)

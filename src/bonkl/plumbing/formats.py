@@ -205,7 +205,7 @@ def _json_records(path: Path, gz: bool, progress) -> tuple[list[dict], np.ndarra
 
 
 def _read_json_columns(path: Path) -> pd.DataFrame | None:
-    """Flat JSON Lines read column-wise by pyarrow; ``None`` where it cannot (then the
+    """JSON Lines read column-wise by pyarrow; ``None`` where it cannot (then the
     object-by-object reader gives the exact message)."""
     import pyarrow as pa
     import pyarrow.json as pj
@@ -219,13 +219,9 @@ def _read_json_columns(path: Path) -> pd.DataFrame | None:
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         kind = column.type
-        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-            value = kind.value_type
-            if pa.types.is_struct(value):
-                return None  # conversational fields: read object by object
+        if pa.types.is_nested(kind) or pa.types.is_null(kind):
+            # per-token lists, conversational messages, objects: Python values, as json gives
             columns[name] = pd.Series(column.to_pylist(), dtype=object)
-        elif pa.types.is_struct(kind) or pa.types.is_null(kind):
-            return None
         else:
             columns[name] = column.to_pandas()
     return pd.DataFrame(columns)
