@@ -137,6 +137,9 @@ def _read_delimited(path: Path, gz: bool, sep: str) -> tuple[pd.DataFrame, Sourc
         data.decode("utf-8")
     except UnicodeDecodeError:
         _not_utf8(source, data)
+    frame = _read_delimited_columns(data, sep)
+    if frame is not None:
+        return frame, source
     try:
         cells = pd.read_csv(io.BytesIO(data), header=None, dtype=str, keep_default_na=False,
                             encoding="utf-8-sig", sep=sep)
@@ -152,6 +155,38 @@ def _read_delimited(path: Path, gz: bool, sep: str) -> tuple[pd.DataFrame, Sourc
     frame = cells.iloc[1:].reset_index(drop=True)
     frame.columns = cells.iloc[0].to_list()
     return frame, source
+
+
+def _read_delimited_columns(data: bytes, sep: str) -> pd.DataFrame | None:
+    """The cells as text, read column-wise by pyarrow; ``None`` where it cannot (a blank line
+    of spaces, a row of another width: pandas then reads it, or says which line is wrong)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first = next((line for line in io.BytesIO(data) if line.strip(b" \t\r\n")), None)
+    if first is None:
+        return None
+    width = len(next(csv.reader([first.decode("utf-8")], delimiter=sep)))
+    names = [f"f{k}" for k in range(width)]
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(data),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pa.ArrowException, OSError):
+        return None
+    if table.num_rows < 1:
+        return None
+    frame = table.to_pandas()
+    header = frame.iloc[0].to_list()
+    frame = frame.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    return frame
 
 
 def _csv_lines(data: bytes, sep: str) -> np.ndarray:

@@ -188,6 +188,8 @@ def _load(path, columns: Columns, layout: str, tolerance: float, progress):
     """The merged table (``SAMPLES_COLUMNS`` and ``row``, the first row of each), the source
     and the log-prob column read."""
     started = time.perf_counter()
+    if progress is not None and Path(path).is_file():
+        progress(f"reading {Path(path).stat().st_size / 1e6:,.0f} MB")
     df, source, layout = read_rows(path, layout, progress)
     if progress is not None:
         progress(f"read {len(df):,} rows ({layout}) in {time.perf_counter() - started:.1f} s")
