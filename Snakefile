@@ -25,6 +25,7 @@ include: "workflow/rules/regularized.smk"
 include: "workflow/rules/winrate.smk"
 include: "workflow/rules/policy_gradient.smk"
 include: "workflow/rules/samples.smk"
+include: "workflow/rules/estimators.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
 

@@ -1,8 +1,10 @@
 """Best-of-n per prompt of a sample file (bonkl.study.samples) and ``bonkl analyze --by prompt``.
 
-Per-prompt values are checked against mpmath from the file's raw log-probabilities (normalised
-at high precision, grouped and tied by mpmath's own code in ``mp_reference``); the command
-line runs as a user runs it, on the shipped synthetic example and on bad files.
+The stage's estimates on the shipped known-law file (drawn from bonkl.reward_laws.prompt_models
+by config/samples/make_known_law_samples.py, which must reproduce it) carry the models' exact
+values; the findings fragment is rendered from the table. The exact analysis of an enumerated
+file (``per_prompt``, used by the command line) is checked against mpmath from the file's raw
+log-probabilities; the command line runs as a user runs it.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bonkl import reward_laws, sampled
 from bonkl.cli import main
-from bonkl.plumbing.userfile import Columns, load_samples
+from bonkl.plumbing.userfile import Columns, ReferenceFileError, load_samples
+from bonkl.study import samples as stage
 from bonkl.study.samples import DIFFERS, SINGLE, TIED, per_prompt, summary
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "config" / "samples" / "synthetic_prompts.jsonl"
+EXAMPLE = ROOT / "config" / "samples" / "known_law_prompts.csv"
 N = [1, 2, 7, 100, 10**4, 10**9]
 
 # (prompt, completion, logprob, reward): distinct rewards, ties, tiny masses, one outcome,
@@ -111,6 +115,85 @@ def test_summary_over_prompts(file):
                                                     rel=1e-14)
 
 
+# ------------------------------------------------------------ the stage on the known-law file
+def test_committed_file_is_the_scripts_draw():
+    """config/samples/make_known_law_samples.py reproduces the committed file."""
+    script = ROOT / "config" / "samples" / "make_known_law_samples.py"
+    namespace = {}
+    exec(compile(script.read_text().split("if __name__")[0], str(script), "exec"), namespace)
+    drawn = stage.draw_known_law_file(namespace["CANDIDATES"], namespace["SEED"])
+    committed = pd.read_csv(EXAMPLE, keep_default_na=False, dtype={"completion": str})
+    pd.testing.assert_frame_equal(drawn, committed, check_dtype=False, rtol=1e-15)
+
+
+@pytest.mark.parametrize("reward", stage.COMPUTED_REWARDS)
+def test_estimates_carry_the_models_exact_values(reward):
+    samples = stage.read_samples(EXAMPLE, reward)
+    table = stage.estimate(samples, [1, 4, 32], ["plug-in", "u-statistic"],
+                           known_law="fig4", reward=reward)
+    models = reward_laws.prompt_models(reward)
+    assert list(table["prompt"].unique()) == list(models)
+    for prompt, model in models.items():
+        rows = table[(table["prompt"] == prompt) & (table["estimator"] == "plug-in")]
+        kl, win = model.exact([1, 4, 32])
+        np.testing.assert_allclose(rows["exact_kl"], kl, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(rows["exact_win_rate"], win, rtol=1e-14)
+        # the default estimate is within max(0.05, 5%) at n <= N/16 on this file
+        assert np.all(np.abs(rows["kl"] - kl) <= np.maximum(0.05, 0.05 * kl)), prompt
+    assert set(table["method"]) == {"plug-in", "u-statistic"}
+    assert table["trusted"].tolist() == (table["n"] * 16 <= table["candidates"]).tolist()
+    assert (table["candidates"] == 1024).all()
+    summary_table = stage.estimate_summary(table)
+    assert set(summary_table["estimator"]) == {"plug-in", "u-statistic"}
+    np.testing.assert_allclose(
+        summary_table.loc[summary_table["estimator"] == "plug-in", "exact_kl_mean"],
+        table[table["estimator"] == "plug-in"].groupby("n")["exact_kl"].mean(), rtol=1e-14)
+
+
+def test_estimates_without_a_known_law_have_no_truth():
+    samples = stage.read_samples(EXAMPLE, "loglik")
+    table = stage.estimate(samples, [2], ["plug-in"])
+    assert list(table.columns) == stage.ESTIMATES
+    with pytest.raises(ValueError, match="not one of its prompts"):
+        stage.estimate(samples.replace({"prompt": {samples["prompt"].iloc[0]: "another"}}),
+                       [2], ["plug-in"],
+                       known_law="fig4", reward="loglik")
+
+
+def test_findings_are_rendered_from_the_table():
+    parts = []
+    for reward in stage.COMPUTED_REWARDS:
+        table = stage.estimate(stage.read_samples(EXAMPLE, reward), [1, 2, 8, 64, 512],
+                               ["plug-in"], known_law="fig4", reward=reward)
+        parts.append(table.assign(reward=reward))
+    table = pd.concat(parts, ignore_index=True)
+    text = stage.findings(table, "file.csv")
+    row = table[(table["reward"] == "loglik") & (table["n"] == 64)].iloc[0]
+    assert f"n = 64: estimate {row['kl']:.3f} [{row['kl_low']:.3f}, {row['kl_high']:.3f}]" in text
+    assert f"exact {row['exact_kl']:.3f}" in text
+    assert "n = 512" not in text  # beyond N/16
+    trusted = table[table["trusted"]]
+    covered = ((trusted["kl_low"] <= trusted["exact_kl"] + 1e-12)
+               & (trusted["exact_kl"] - 1e-12 <= trusted["kl_high"])).sum()
+    assert f"in {covered} of {len(trusted)} " in text
+
+
+def test_read_samples_counts_and_refusals(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("prompt,completion,logprob,num_tokens\nq,a,-1.5,3\nq,a,-1.5,3\nq,b,-80,9\n")
+    frame = stage.read_samples(path, "neg-length")
+    assert frame.to_dict("list") == {"prompt": ["q", "q"], "completion": ["a", "b"],
+                                     "logprob": [-1.5, -80.0], "reward": [-3.0, -9.0],
+                                     "count": [2, 1]}
+    with pytest.raises(ReferenceFileError, match="missing column 'score'"):
+        stage.read_samples(path, "score")
+    path.write_text("prompt,completion,logprob,reward\nq,a,0.5,1\n")
+    with pytest.raises(ReferenceFileError, match="row 1: logprob = '0.5'; expected a finite"):
+        stage.read_samples(path, "reward")
+    assert sampled.analyze(stage.read_samples(EXAMPLE, "loglik"), [2])["method"].eq(
+        sampled.DEFAULT_ESTIMATOR).all()
+
+
 # --------------------------------------------------------------------------- the command line
 
 
@@ -125,7 +208,7 @@ def bonkl(*args, check: bool = True) -> subprocess.CompletedProcess:
 N_CLI = ["1", "4", "16", "1000000"]
 
 
-@pytest.mark.parametrize("reward", ["loglik", "neg-length", "reward"])
+@pytest.mark.parametrize("reward", ["loglik", "neg-length"])
 def test_cli_on_the_example(reward):
     """A subprocess, as a user runs it: CSV rows equal the library's per-prompt table."""
     n = N_CLI
@@ -150,13 +233,13 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def test_cli_summary_table_and_figure(tmp_path, capsys):
     """JSON summary per n; the table prints both tables; the figure is a PNG."""
-    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--n",
-                       *N_CLI, "--format", "json", "--summary")
+    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--reward",
+                       "loglik", "--n", *N_CLI, "--format", "json", "--summary")
     assert code == 0 and [row["n"] for row in json.loads(out)] == list(map(int, N_CLI))
     assert all(row["prompts"] == 3 for row in json.loads(out))
     figure = tmp_path / "fig4.png"
-    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--n",
-                       *N_CLI, "--figure", figure)
+    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--reward",
+                       "loglik", "--n", *N_CLI, "--figure", figure)
     assert code == 0 and "per prompt and n:" in out and "over prompts, per n:" in out
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -205,5 +288,6 @@ def test_cli_bad_files(tmp_path, capsys, content, fragments):
 
 
 def test_cli_several_prompts_need_by_prompt(capsys):
-    code, _, err = run(capsys, "analyze", EXAMPLE, "--normalize", "--n", "2")
+    code, _, err = run(capsys, "analyze", EXAMPLE, "--normalize", "--reward", "loglik", "--n",
+                       "2")
     assert code == 2 and "holds 3 prompts (column 'prompt'); pass --by prompt" in err

@@ -1,10 +1,11 @@
-# Stage samples (paper A, Fig. 4 on a sampling run): the config's multi-prompt sample file,
-# per reward of samples.rewards: one row per (prompt, n) and a summary over prompts per n;
-# the tables (figures/) and the figure of exact KL against n per prompt.
+# Stage samples (paper A, Fig. 4 on a sampling run): the config's file of sampled completions,
+# per reward of samples.rewards: per (prompt, n, estimator) the estimates with intervals of
+# bonkl.sampled (and the exact values when the file was drawn from a known-law model), the
+# summary over prompts; the tables (figures/), the findings fragment and the figure.
 
 
 rule samples:
-    """Paper A, Fig. 4 on a sample file: per prompt and n, exact KL, formula, expected estimator and win rate, for one reward."""
+    """Paper A, Fig. 4 on a sample file: per prompt, n and estimator, the KL and win rate with intervals (and the exact values with a known law), for one reward."""
     input:
         samples=config["samples"]["path"],
         lib=library("samples"),
@@ -23,7 +24,7 @@ rule samples:
 
 
 rule samples_tables:
-    """Paper A, Fig. 4 on a sample file: the per-prompt table and the summary over prompts, every reward (figures/)."""
+    """Paper A, Fig. 4 on a sample file: the per-prompt table, the summary over prompts and the findings fragment, every reward (figures/)."""
     input:
         per_prompt=expand(rules.samples.output.per_prompt, reward=SAMPLE_REWARDS),
         summary=expand(rules.samples.output.summary, reward=SAMPLE_REWARDS),
@@ -45,6 +46,7 @@ rule samples_tables:
             subcategory="Your own samples",
         ),
         summary_md=f"{FIGURES}/samples_summary.md",
+        findings=f"{FIGURES}/samples_findings.md",
     log:
         f"{LOGS}/samples_tables.log",
     benchmark:
@@ -67,3 +69,4 @@ FIGURE_SPECS["samples_kl"] = dict(
     subcategory="Your own samples",
 )
 TARGETS += list(rules.samples_tables.output)
+FINDINGS["samples"] = rules.samples_tables.output.findings
