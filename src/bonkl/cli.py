@@ -57,7 +57,8 @@ with --by prompt, one row per (prompt, n) (all KL values in nats):
   win_rate            P(r(Y) > r(Z)) + P(r(Y) = r(Z))/2, Y best-of-n, Z from the reference
   win_rate_low, win_rate_high   its interval
   method              exact (the completions enumerate the support: their probabilities
-                      sum to 1), enumerated (--normalize), or the estimator's name
+                      sum to 1), exact-normalised (--normalize: the seen completions taken
+                      as the whole support), or the estimator's name
 then (table format; --summary alone for CSV / JSON) one row per n over prompts:
   n, prompts, kl_mean, kl_mean_low, kl_mean_high (an interval from the prompts),
   win_rate_mean; prompts with a single candidate are left out, with a note.
@@ -201,13 +202,16 @@ def _warn_beyond_candidates(table: pd.DataFrame) -> None:
              "best-of-n beyond the number of samples extrapolates: trust its interval less")
 
 
-def draw_figure(table: pd.DataFrame, path: Path) -> None:
-    """Paper A's Fig. 4 for the file (:func:`bonkl.plots.samples.kl_by_prompt`) at ``path``."""
+def draw_figure(table: pd.DataFrame, path: Path, reward: str) -> None:
+    """Paper A's Fig. 4 for the file at ``path``: per prompt (the first few), the KL with its
+    interval against n beside the formula, one series per method
+    (:func:`bonkl.plots.samples.estimates_by_prompt`)."""
     from bonkl.plots import samples as sample_plots  # matplotlib only when drawing
     from bonkl.plots.style import set_style
 
     set_style()
-    fig, _ = sample_plots.kl_by_prompt(table)
+    fig, _ = sample_plots.estimates_by_prompt(table.assign(estimator=table["method"],
+                                                           reward=reward))
     fig.savefig(path, metadata={"Software": None} if path.suffix == ".png" else None)
 
 
@@ -351,8 +355,9 @@ def parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--level", type=_level, default=0.95,
                                 help="with --by prompt: the intervals' level (default: 0.95)")
     analyze_parser.add_argument("--figure", type=Path, metavar="OUT.png",
-                                help="with --by prompt: draw KL against n per prompt beside "
-                                     "the formula (paper A, Fig. 4) to this file")
+                                help="with --by prompt: draw the KL and its interval against n "
+                                     "for the first prompts, beside the formula (paper A, "
+                                     "Fig. 4), to this file")
     targets_parser = commands.add_parser(
         "targets", parents=[common], formatter_class=fmt, epilog=TARGETS_COLUMNS,
         help="reverse-/forward-KL targets and the KL-constrained optimum",
@@ -379,7 +384,7 @@ def _run(command: argparse.ArgumentParser, args) -> list[tuple[pd.DataFrame, str
         return [(analyze(args), "")]
     table, summary = analyze_by_prompt(args)
     if args.figure is not None:
-        draw_figure(table, args.figure)
+        draw_figure(table, args.figure, args.reward or args.reward_column)
     if args.summary or args.format == "table":
         note_single_candidates(table)
     if args.summary:

@@ -74,7 +74,8 @@ STAND_IN = textwrap.dedent('''
             if exact:
                 p = np.exp(logprob - mass[prompt])
                 kl, win = bestofn.kl(p, reward, n), bestofn.win_rate(p, reward, n)
-                method = "exact" if support == "auto" else "exact-normalised"
+                method = "exact" if abs(np.expm1(mass[prompt])) <= SUM_TOLERANCE \
+                    else "exact-normalised"
             else:
                 kl, win = _u_statistic(logprob, reward, count, n), n / (n + 1)
                 method = estimator or DEFAULT_ESTIMATOR
@@ -282,7 +283,8 @@ def test_by_prompt_normalize_names_each_prompt(bonkl, tmp_path):
     assert "prompt 'sampled': " in result.stderr and "prompt 'once': 6.14e-06" in result.stderr
     assert "prompt 'enum'" not in result.stderr  # its completions hold the whole mass
     table = pd.read_csv(io.StringIO(result.stdout))
-    assert "exact" not in set(table.loc[table["prompt"] == "sampled", "method"])
+    assert set(table.loc[table["prompt"] == "sampled", "method"]) == {"exact-normalised"}
+    assert set(table.loc[table["prompt"] == "enum", "method"]) == {"exact"}
 
 
 def test_estimator_choice_and_table_output(bonkl, tmp_path):
@@ -305,6 +307,14 @@ def test_a_vllm_file_with_format_in_and_token_rewards(bonkl, tmp_path):
     table = pd.read_csv(io.StringIO(out))
     assert list(table["prompt"]) == ["q"] and list(table["candidates"]) == [6]
     assert table.loc[0, "method"] != "exact"
+
+
+def test_figure_draws_each_method_with_its_interval(bonkl, tmp_path):
+    path = enumerated_and_sampled(tmp_path)
+    figure = tmp_path / "fig4.png"
+    bonkl("analyze", path, "--by", "prompt", "--n", "1", "4", "16", "--figure", figure,
+          "--format", "csv")
+    assert figure.stat().st_size > 10_000 and figure.read_bytes()[:4] == b"\x89PNG"
 
 
 # --------------------------------------------------------------------------- errors

@@ -79,6 +79,7 @@ class Source:
         return str(self.path)
 
     def line(self, row: int) -> int | None:
+        """The 1-based file line of data row ``row`` (0-based), or ``None`` (Parquet)."""
         if self._lines is None:
             return None
         if callable(self._lines):
@@ -86,10 +87,13 @@ class Source:
         return int(self._lines[row]) if row < len(self._lines) else None
 
     def where(self, row: int) -> str:
+        """``line L`` or ``row k`` of data row ``row`` (0-based), for messages."""
         line = self.line(row)
         return f"row {row + 1}" if line is None else f"line {line}"
 
     def fail(self, problem: str, row: int | None = None):
+        """Raise :class:`SampleFileError`: the file, the place of ``row`` if given, the
+        problem."""
         where = "" if row is None else f", {self.where(row)}"
         raise SampleFileError(f"{self.path}{where}: {problem}")
 
@@ -311,9 +315,10 @@ def read_rows(path: str | Path, layout: str = "auto", progress: Callable[[str], 
 
     Returns
     -------
-    rows, source, layout
-        The rows (the file's own columns; a nested layout's flattened to ``prompt,
-        completion, logprob, reward, num_tokens``), a :class:`Source` and the layout.
+    tuple
+        ``(rows, source, layout)``: the rows (the file's own columns; a nested layout's
+        flattened to ``prompt, completion, logprob, reward, num_tokens``), a
+        :class:`Source` and the layout read.
     """
     path = Path(path)
     suffix, gz = _suffix(path)
