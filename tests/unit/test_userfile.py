@@ -1,7 +1,8 @@
 """Bad (and good) user reference files for bonkl.plumbing.userfile.load_user_file.
 
-Rows in messages are 1-based data rows (the header is not counted). Every error must
-name the file; where a row or a column is at fault, the message names them too.
+Messages name 1-based lines of the file (a CSV header is line 1), and rows for Parquet.
+Every error must name the file; where a line or a column is at fault, the message names
+them too.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ def write(tmp_path, name, content):
     return path
 
 
-def load_error(path, *fragments, row=None, normalize=False) -> str:
-    """Load ``path``, expect ReferenceFileError naming the file, ``row`` and ``fragments``."""
+def load_error(path, *fragments, line=None, row=None, normalize=False) -> str:
+    """Load ``path``, expect ReferenceFileError naming the file, the ``line`` (or Parquet
+    ``row``) and ``fragments``."""
     with pytest.raises(ReferenceFileError) as info:
         load_user_file(path, normalize=normalize)
     message = str(info.value)
     assert path.name in message, message
+    if line is not None:
+        assert re.search(rf"\bline {line}\b", message), message
     if row is not None:
         assert re.search(rf"\brow {row}\b", message), message
     for fragment in fragments:
@@ -41,31 +45,31 @@ def load_error(path, *fragments, row=None, normalize=False) -> str:
 # --------------------------------------------------------------------------- columns
 
 
-# One bad CSV each: (what is wrong, content, fragments the message must hold, data row).
+# One bad CSV each: (what is wrong, content, fragments the message must hold, file line).
 BAD_CSV = [
     ("no 'reward' column", "outcome,prob\na,0.5\nb,0.5\n", ["'reward'"], None),
     ("neither 'prob' nor 'logprob'", "outcome,p,reward\na,0.5,1\nb,0.5,2\n",
-     ["'prob'", "'logprob'"], None),
+     ["has no log-prob column", "'logprob'"], None),
     ("both 'prob' and 'logprob'", "prob,logprob,reward\n0.5,-0.69,1\n0.5,-0.69,2\n",
      ["'prob'", "'logprob'"], None),
-    ("empty 'prob' cell", "outcome,prob,reward\na,0.25,1\nb,0.25,2\nc,,3\n", ["'prob'"], 3),
-    ("literal nan in 'prob'", "prob,reward\n0.5,1\nnan,2\n", ["'prob'"], 2),
+    ("empty 'prob' cell", "outcome,prob,reward\na,0.25,1\nb,0.25,2\nc,,3\n", ["'prob'"], 4),
+    ("literal nan in 'prob'", "prob,reward\n0.5,1\nnan,2\n", ["'prob'"], 3),
     ("non-numeric reward, value shown", "outcome,prob,reward\na,0.5,1\nb,0.5,high\n",
-     ["'reward'", "high"], 2),
-    ("infinite reward", "prob,reward\n0.5,inf\n0.5,2\n", ["'reward'"], 1),
-    ("negative prob", "prob,reward\n1.0,1\n-0.1,2\n0.1,3\n", ["'prob'"], 2),
-    ("zero prob", "prob,reward\n1.0,1\n0,2\n", ["'prob'"], 2),
-    ("prob above 1", "prob,reward\n1.5,1\n", ["'prob'"], 1),
-    ("positive logprob", "logprob,reward\n-0.1,1\n0.2,2\n", ["'logprob'"], 2),
+     ["'reward'", "high"], 3),
+    ("infinite reward", "prob,reward\n0.5,inf\n0.5,2\n", ["'reward'"], 2),
+    ("negative prob", "prob,reward\n1.0,1\n-0.1,2\n0.1,3\n", ["'prob'"], 3),
+    ("zero prob", "prob,reward\n1.0,1\n0,2\n", ["'prob'"], 3),
+    ("prob above 1", "prob,reward\n1.5,1\n", ["'prob'"], 2),
+    ("positive logprob", "logprob,reward\n-0.1,1\n0.2,2\n", ["'logprob'"], 3),
 ]
 
 
-@pytest.mark.parametrize(("content", "fragments", "row"), [case[1:] for case in BAD_CSV],
+@pytest.mark.parametrize(("content", "fragments", "line"), [case[1:] for case in BAD_CSV],
                          ids=[case[0] for case in BAD_CSV])
-def test_bad_column_or_value_is_refused(tmp_path, content, fragments, row):
-    """The message names the file, the column (and the bad value), and the data row."""
+def test_bad_column_or_value_is_refused(tmp_path, content, fragments, line):
+    """The message names the file, the column (and the bad value), and the file line."""
     path = write(tmp_path, "bad.csv", content)
-    load_error(path, *fragments, row=row)
+    load_error(path, *fragments, line=line)
 
 
 @pytest.mark.parametrize("column", ["prob", "logprob"])
@@ -102,16 +106,16 @@ def test_sum_within_tolerance_is_accepted(tmp_path):
     assert table["prob"].sum() == pytest.approx(1.0, abs=1e-15)
 
 
-def test_logprob_underflow_names_row(tmp_path):
-    """A logprob 800 below the total underflows after normalisation: data row 2 is named."""
+def test_logprob_underflow_names_line(tmp_path):
+    """A logprob 800 below the total underflows after normalisation: its line 3 is named."""
     path = write(tmp_path, "underflow.csv", "logprob,reward\n0,1\n-800,2\n")
-    load_error(path, "logprob", row=2)
+    load_error(path, "'logprob' gives probability 0.0", "(log-prob -800.0)", line=3)
 
 
-def test_logprob_underflow_row_after_duplicates(tmp_path):
-    """Underflow on data row 3, after a merged duplicate on rows 1-2: row 3 must be named."""
+def test_logprob_underflow_line_after_duplicates(tmp_path):
+    """Underflow on line 4, after a merged duplicate on lines 2-3: line 4 must be named."""
     path = write(tmp_path, "underflow_dup.csv", "outcome,logprob,reward\na,0,1\na,0,1\nb,-800,2\n")
-    load_error(path, "logprob", row=3)
+    load_error(path, "log-prob", line=4)
 
 
 # --------------------------------------------------------------------------- file level
@@ -134,7 +138,7 @@ def test_not_utf8(tmp_path):
     path = write(
         tmp_path, "latin1.csv", "outcome,prob,reward\na,0.5,1\ncaf\xe9,0.5,2\n".encode("latin-1")
     )
-    load_error(path, "UTF-8", row=2)
+    load_error(path, "UTF-8", line=3)
 
 
 def test_utf8_outcome_is_fine(tmp_path):
@@ -179,30 +183,30 @@ def test_duplicates_without_count_column_count_rows(tmp_path):
 
 
 def test_duplicate_with_different_reward(tmp_path):
-    """Outcome 'a' on rows 1 and 3 with rewards 1 and 5: both rows and 'reward' are named."""
+    """Outcome 'a' on lines 2 and 4 with rewards 1 and 5: both lines and 'reward' are named."""
     path = write(tmp_path, "clash.csv", "outcome,prob,reward\na,0.5,1\nb,0.5,2\na,0.5,5\n")
-    message = load_error(path, "reward", "'a'", row=3)
-    assert re.search(r"\brow 1\b", message), message
+    message = load_error(path, "reward", "'a'", line=4)
+    assert re.search(r"\bline 2\b", message), message
 
 
 def test_duplicate_with_different_prob(tmp_path):
-    """Outcome 'a' on rows 1 and 2 with probabilities 0.5 and 0.25 is refused."""
+    """Outcome 'a' on lines 2 and 3 with probabilities 0.5 and 0.25 is refused."""
     path = write(tmp_path, "clash_p.csv", "outcome,prob,reward\na,0.5,1\na,0.25,1\nb,0.5,2\n")
-    message = load_error(path, "'a'", row=2)
-    assert re.search(r"\brow 1\b", message), message
+    message = load_error(path, "'a'", "beyond the tolerance", line=3)
+    assert re.search(r"\bline 2\b", message), message
 
 
 @pytest.mark.parametrize("count", ["0", "1.5", "-2", "x"])
 def test_bad_count(tmp_path, count):
-    """A count that is not a positive integer (here on data row 2)."""
+    """A count that is not a positive integer (here on line 3)."""
     path = write(tmp_path, "count.csv", f"prob,reward,count\n0.5,1,1\n0.5,2,{count}\n")
-    load_error(path, "'count'", row=2)
+    load_error(path, "'count'", line=3)
 
 
 def test_blank_outcome_id(tmp_path):
-    """An empty 'outcome' cell on data row 2 gives a ReferenceFileError naming row 2."""
+    """An empty 'outcome' cell on line 3 gives a ReferenceFileError naming line 3."""
     path = write(tmp_path, "blank_id.csv", "outcome,prob,reward\na,0.5,1\n,0.5,2\n")
-    load_error(path, "'outcome'", row=2)
+    load_error(path, "'outcome'", line=3)
 
 
 def test_outcome_ids_kept_as_text(tmp_path):
@@ -269,73 +273,77 @@ JSONL = "\n".join([
 
 
 def test_jsonl_of_several_prompts(tmp_path):
-    """Identical completions of a prompt merge (log-probs within the tolerance), counting draws;
-    each prompt is normalised on its own; an empty completion is an outcome."""
-    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns(),
-                         normalize=True)
+    """The canonical frame: identical completions of a prompt merge (log-probs within the
+    tolerance, averaged), counting draws; nothing is normalised; an empty completion is one."""
+    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns())
+    assert list(table.columns) == ["prompt", "completion", "logprob", "reward", "count"]
     assert list(table["prompt"]) == ["capital?", "capital?", "a poem", "a poem"]
-    assert list(table["outcome"]) == ["Paris", "Paris.", "Roses", ""]
+    assert list(table["completion"]) == ["Paris", "Paris.", "Roses", ""]
     assert list(table["count"]) == [2, 1, 1, 1]
-    e = np.exp
-    np.testing.assert_allclose(table["prob"], [e(-0.1) / (e(-0.1) + e(-2.4)),
-                                               e(-2.4) / (e(-0.1) + e(-2.4)),
-                                               e(-3) / (e(-3) + e(-4)), e(-4) / (e(-3) + e(-4))],
-                               rtol=1e-14)
+    np.testing.assert_allclose(table["logprob"], [-0.10000000005, -2.4, -3.0, -4.0],
+                               rtol=1e-15)
 
 
 @pytest.mark.parametrize(("reward", "expected"), [
-    ("loglik", [-0.1, -2.4, -3.0, -4.0]), ("neg-length", [-5.0, -6.0, -5.0, 0.0])])
+    ("loglik", [-0.10000000005, -2.4, -3.0, -4.0]), ("neg-length", [-5.0, -6.0, -5.0, 0.0])])
 def test_paper_rewards(tmp_path, reward, expected):
     """Paper A's Fig. 4 rewards: the log-likelihood, minus the length in characters."""
-    table = load_samples(write(tmp_path, "s.jsonl", JSONL),
-                         Columns(reward=reward), normalize=True)
-    np.testing.assert_array_equal(table["reward"], expected)
+    table = load_samples(write(tmp_path, "s.jsonl", JSONL), Columns(reward=reward))
+    np.testing.assert_allclose(table["reward"], expected, rtol=1e-15)
 
 
 def test_neg_length_counts_tokens_when_given(tmp_path):
     path = write(tmp_path, "t.csv", "prompt,completion,logprob,num_tokens\n"
                  "p,abc,-0.5,7\np,abcdef,-1,2\np,abc,-0.5,7\n")
-    table = load_samples(path, Columns(reward="neg-length"),
-                         normalize=True)
+    table = load_samples(path, Columns(reward="neg-length"))
     np.testing.assert_array_equal(table["reward"], [-7.0, -2.0])
 
 
 BAD_SAMPLES = [
     ("log-probs disagree", "prompt,completion,logprob,reward\np,a,-1,1\nq,a,-2,1\np,a,-1.5,1\n",
-     ["prompt 'p'", "'a' appears again with a different log-probability", "than at row 1"], 3),
+     ["prompt 'p'", "completion 'a' appears again with a different log-probability",
+      "than at line 2: -1.5 against -1.0"], 4),
     ("missing reward column", "prompt,completion,logprob\np,a,-1\n", ["missing column 'reward'"],
      None),
     ("blank prompt", "prompt,completion,logprob,reward\np,a,-1,1\n  ,b,-1,1\n",
-     ["'prompt' is blank", "the prompt's text"], 2),
-    ("one prompt not normalised", "prompt,completion,prob,reward\np,a,1,1\nq,a,0.5,1\n",
-     ["prompt 'q': probabilities sum to 0.5", "set 'normalize: true'"], None),
+     ["'prompt' is blank", "the prompt's text"], 3),
+    ("one prompt's mass above 1", "prompt,completion,prob,reward\np,a,1,1\nq,a,0.7,1\n"
+     "q,b,0.7,1\n", ["prompt 'q': its 2 distinct completions hold a mass of 1.4",
+                     "weights or scores rather than the probabilities"], 3),
 ]
 
 
-@pytest.mark.parametrize(("content", "fragments", "row"), [case[1:] for case in BAD_SAMPLES],
+@pytest.mark.parametrize(("content", "fragments", "line"), [case[1:] for case in BAD_SAMPLES],
                          ids=[case[0] for case in BAD_SAMPLES])
-def test_bad_samples_name_the_prompt_and_rows(tmp_path, content, fragments, row):
+def test_bad_samples_name_the_prompt_and_lines(tmp_path, content, fragments, line):
     path = write(tmp_path, "bad.csv", content)
     with pytest.raises(ReferenceFileError) as info:
         load_samples(path, Columns())
     message = str(info.value)
     assert message.startswith(str(path)), message
-    if row is not None:
-        assert f"row {row}:" in message, message
+    if line is not None:
+        assert f"line {line}:" in message, message
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+
+
+def test_a_sampled_prompt_is_not_refused(tmp_path):
+    """Seen mass far below 1 is what samples look like: no error, no rescaling."""
+    path = write(tmp_path, "s.csv", "prompt,completion,logprob,reward\np,a,-45,1\np,b,-46,2\n")
+    np.testing.assert_array_equal(load_samples(path)["logprob"], [-45.0, -46.0])
 
 
 def test_jsonl_errors_name_lines(tmp_path):
     path = write(tmp_path, "s.jsonl", JSONL.replace('"reward": 0.2', '"reward": "high"'))
     with pytest.raises(ReferenceFileError, match=r"s\.jsonl, line 4: column 'reward' is 'high'"):
-        load_samples(path, Columns(), normalize=True)
+        load_samples(path, Columns())
 
 
 def test_normalize_hint_speaks_the_callers_language(tmp_path):
     path = write(tmp_path, "u.csv", "prob,reward\n0.2,1\n0.2,2\n")
-    with pytest.raises(ReferenceFileError, match="; pass --normalize to rescale them"):
-        load_samples(path, normalize_hint="pass --normalize")
+    with pytest.raises(ReferenceFileError, match="not every outcome with its probability; "
+                                                 "set it so"):
+        load_user_file(path, normalize_hint="set it so")
 
 
 def test_reference_file_of_several_prompts_is_refused(tmp_path):
