@@ -1,19 +1,17 @@
-"""Best-of-n per prompt of a sample file (bonkl.study.samples) and ``bonkl analyze --by prompt``.
+"""Best-of-n per prompt of a sample file (bonkl.study.samples); ``bonkl analyze`` itself is
+tested in test_cli.py and its readers in test_readers.py.
 
 The stage's estimates on the shipped known-law file (drawn from bonkl.reward_laws.prompt_models
 by config/samples/make_known_law_samples.py, which must reproduce it) carry the models' exact
-values; the findings fragment is rendered from the table. The exact analysis of an enumerated
-file (``per_prompt``, used by the command line) is checked against mpmath from the file's raw
-log-probabilities; the command line runs as a user runs it.
+values; the findings fragment is rendered from the table. The exact analysis of a file taken
+as enumerating each prompt's support is checked against mpmath from the file's raw
+log-probabilities.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import mp_reference as mpr
@@ -23,21 +21,20 @@ import pandas as pd
 import pytest
 
 from bonkl import reward_laws, sampled
-from bonkl.cli import main
-from bonkl.plumbing.userfile import Columns, ReferenceFileError, load_samples
+from bonkl.plumbing.userfile import ReferenceFileError, load_samples
 from bonkl.study import samples as stage
-from bonkl.study.samples import DIFFERS, SINGLE, TIED, per_prompt, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "samples" / "known_law_prompts.csv"
 N = [1, 2, 7, 100, 10**4, 10**9]
 
 # (prompt, completion, logprob, reward): distinct rewards, ties, tiny masses, one outcome,
-# and all tied; repeated completions (same log-prob) are drawn twice.
+# and all tied; repeated completions (same log-prob) are drawn twice. Each prompt's seen mass
+# is below 1, as a model's is (the reader refuses more).
 ROWS = [
-    ("distinct", "a", -0.1, 0.3), ("distinct", "b", -2.5, 0.9), ("distinct", "c", -4.0, 0.5),
-    ("distinct", "a", -0.1, 0.3), ("distinct", "d", -650.0, 1.0),
-    ("ties", "a", -1.0, 1.0), ("ties", "b", -1.2, 1.0), ("ties", "c", -0.3, 0.0),
+    ("distinct", "a", -0.2, 0.3), ("distinct", "b", -2.5, 0.9), ("distinct", "c", -4.0, 0.5),
+    ("distinct", "a", -0.2, 0.3), ("distinct", "d", -650.0, 1.0),
+    ("ties", "a", -1.6, 1.0), ("ties", "b", -1.2, 1.0), ("ties", "c", -0.9, 0.0),
     ("ties", "d", -9.0, 2.0), ("ties", "e", -9.5, 2.0), ("ties", "b", -1.2, 1.0),
     ("single", "only", -3.0, 0.1), ("single", "only", -3.0, 0.1),
     ("all tied", "x", -1.0, 0.5), ("all tied", "y", -2.0, 0.5),
@@ -65,54 +62,46 @@ def mp_reference_of(prompt: str):
     return p, [r for _, r in seen.values()]
 
 
-def test_per_prompt_against_mpmath(file):
-    """Exact KL, expected estimator and win rate per prompt and n, with and without ties, masses
-    down to e^-650, n up to 1e9; a prompt whose rewards all tie is the reference."""
-    table = per_prompt(load_samples(file, normalize=True), N)
+def test_enumerated_prompts_against_mpmath(file):
+    """Each prompt's seen completions taken as its whole support (``support="enumerated"``,
+    ``bonkl analyze --normalize``): exact KL and win rate per prompt and n, with and without
+    ties, masses down to e^-650, n up to 1e9, against mpmath from the raw log-probs; a prompt
+    whose rewards all tie is the reference."""
+    table = sampled.analyze(load_samples(file), N, support="enumerated")
     assert list(table["prompt"].unique()) == ["distinct", "ties", "single", "all tied"]
+    assert set(table["method"]) == {"exact-normalised"}
     for prompt, rows in table.groupby("prompt", sort=False):
         p, r = mp_reference_of(prompt)
-        assert (rows["outcomes"] == len(p)).all()
-        with mp.workdps(60):
-            entropy = -mp.fsum(x * mp.log(x) for x in p)
-        assert rows["entropy"].iloc[0] == pytest.approx(float(entropy), rel=1e-12, abs=1e-300)
-        assert rows["top_mass"].iloc[0] == pytest.approx(float(max(p)), rel=1e-13)
-        # The KL and the estimator are sums of terms of size up to log n + log 1/min p (per unit
-        # mass) that cancel towards 0 as n -> 1; doubles resolve them to ~1e-16 of that scale.
+        # The KL is a sum of terms of size up to log n + log 1/min p (per unit mass) that
+        # cancel towards 0 as n -> 1; doubles resolve them to ~1e-16 of that scale.
         scale = math.log(max(N)) + max(-float(mp.log(x)) for x in p)
         for _, row in rows.iterrows():
             n = row["n"]
-            for column, reference in [("kl", mpr.kl), ("win_rate", mpr.win_rate),
-                                      ("expected_estimator", mpr.expected_estimator)]:
+            for column, reference in [("kl", mpr.kl), ("win_rate", mpr.win_rate)]:
                 want = float(reference(p, r, n))
-                if n == 1 and column != "win_rate":  # best-of-1 is the reference: exactly 0
-                    assert row[column] == 0.0, (prompt, column)
+                if n == 1 and column == "kl":  # best-of-1 is the reference: exactly 0
+                    assert row[column] == 0.0, prompt
                 assert row[column] >= 0.0, (prompt, n, column)
                 assert row[column] == pytest.approx(want, rel=1e-10, abs=1e-13 * scale), (
                     prompt, n, column)
-    notes = table.groupby("prompt", sort=False)["note"].first()
-    assert notes.to_dict() == {"distinct": DIFFERS, "ties": DIFFERS, "single": SINGLE,
-                               "all tied": TIED}
+                assert row[f"{column}_low"] == row[column] == row[f"{column}_high"]
     reference_like = table[table["prompt"].isin(["single", "all tied"])]
     assert (reference_like["kl"] == 0).all()
     assert np.allclose(reference_like["win_rate"], 0.5, rtol=0, atol=1e-15)
 
 
 def test_summary_over_prompts(file):
-    """Mean and quantiles per n, against NumPy on the per-prompt values."""
-    table = per_prompt(load_samples(file, normalize=True), N)
-    result = summary(table)
+    """The mean over prompts per n, against NumPy on the per-prompt values."""
+    table = sampled.analyze(load_samples(file), N, support="enumerated")
+    result = sampled.summarize(table)
     assert list(result["n"]) == N
+    kept = table[table["candidates"] > 1]
     for _, row in result.iterrows():
-        rows = table[table["n"] == row["n"]]
-        over = rows["kl_formula"] - rows["kl"]
-        assert row["prompts"] == 4
+        rows = kept[kept["n"] == row["n"]]
+        assert row["prompts"] == rows["prompt"].nunique() == 4  # "single" was drawn twice
         assert row["kl_mean"] == pytest.approx(rows["kl"].mean(), rel=1e-14, abs=1e-300)
-        assert row["kl_q90"] == pytest.approx(np.quantile(rows["kl"], 0.9), rel=1e-14,
-                                              abs=1e-300)
-        assert row["overstatement_q50"] == pytest.approx(np.median(over), rel=1e-14, abs=1e-300)
-        assert row["win_rate_q10"] == pytest.approx(np.quantile(rows["win_rate"], 0.1),
-                                                    rel=1e-14)
+        assert row["win_rate_mean"] == pytest.approx(rows["win_rate"].mean(), rel=1e-14)
+        assert row["kl_mean_low"] <= row["kl_mean"] <= row["kl_mean_high"]
 
 
 # ------------------------------------------------------------ the stage on the known-law file
@@ -188,106 +177,7 @@ def test_read_samples_counts_and_refusals(tmp_path):
     with pytest.raises(ReferenceFileError, match="missing column 'score'"):
         stage.read_samples(path, "score")
     path.write_text("prompt,completion,logprob,reward\nq,a,0.5,1\n")
-    with pytest.raises(ReferenceFileError, match="row 1: logprob = '0.5'; expected a finite"):
+    with pytest.raises(ReferenceFileError, match="line 2: 'logprob' is 0.5; expected a log-prob"):
         stage.read_samples(path, "reward")
     assert sampled.analyze(stage.read_samples(EXAMPLE, "loglik"), [2])["method"].eq(
         sampled.DEFAULT_ESTIMATOR).all()
-
-
-# --------------------------------------------------------------------------- the command line
-
-
-def bonkl(*args, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "bonkl.cli", *map(str, args)],
-                            capture_output=True, text=True, timeout=120)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-N_CLI = ["1", "4", "16", "1000000"]
-
-
-@pytest.mark.parametrize("reward", ["loglik", "neg-length"])
-def test_cli_on_the_example(reward):
-    """A subprocess, as a user runs it: CSV rows equal the library's per-prompt table."""
-    n = N_CLI
-    out = bonkl("analyze", EXAMPLE, "--by", "prompt", "--normalize", "--reward", reward,
-                "--n", *n, "--format", "csv").stdout
-    got = pd.read_csv(io.StringIO(out), keep_default_na=False)
-    want = per_prompt(load_samples(EXAMPLE, Columns(reward=reward), normalize=True),
-                      list(map(int, n)))
-    assert list(got.columns) == list(want.columns)
-    assert list(got["prompt"]) == list(want["prompt"])
-    for column in ["kl", "expected_estimator", "win_rate", "entropy", "top_mass"]:
-        np.testing.assert_allclose(got[column], want[column], rtol=1e-15)
-    assert (got["kl"] <= got["kl_formula"] + 1e-12).all()
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    """``bonkl`` in process (faster than a subprocess): exit code, stdout, stderr."""
-    code = main(list(map(str, args)))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_summary_table_and_figure(tmp_path, capsys):
-    """JSON summary per n; the table prints both tables; the figure is a PNG."""
-    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--reward",
-                       "loglik", "--n", *N_CLI, "--format", "json", "--summary")
-    assert code == 0 and [row["n"] for row in json.loads(out)] == list(map(int, N_CLI))
-    assert all(row["prompts"] == 3 for row in json.loads(out))
-    figure = tmp_path / "fig4.png"
-    code, out, _ = run(capsys, "analyze", EXAMPLE, "--by", "prompt", "--normalize", "--reward",
-                       "loglik", "--n", *N_CLI, "--figure", figure)
-    assert code == 0 and "per prompt and n:" in out and "over prompts, per n:" in out
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_cli_column_options(tmp_path, capsys):
-    """Columns named by the options."""
-    path = tmp_path / "named.csv"
-    path.write_text("q,text,lp,score\nA,x,-0.5,1\nA,y,-1.5,2\nB,z,-2,0\nB,w,-2,1\n")
-    code, out, _ = run(capsys, "analyze", path, "--by", "prompt", "--prompt-column", "q",
-                       "--completion-column", "text", "--logprob-column", "lp", "--reward",
-                       "score", "--normalize", "--n", "2", "--format", "json")
-    rows = json.loads(out)
-    p = np.exp([-0.5, -1.5]) / np.exp([-0.5, -1.5]).sum()
-    assert [row["prompt"] for row in rows] == ["A", "B"]
-    assert rows[0]["kl"] == pytest.approx(float(mpr.kl(list(p), [1.0, 2.0], 2)), rel=1e-12)
-    assert rows[1]["kl"] == pytest.approx(float(mpr.kl([0.5, 0.5], [0.0, 1.0], 2)), rel=1e-12)
-
-
-GOOD = '{"prompt": "p", "completion": "a", "logprob": -0.1, "reward": 1}\n'
-BAD_FILES = [
-    ("disagreeing log-probs", GOOD + '{"prompt": "p", "completion": "a", "logprob": -0.3, '
-     '"reward": 1}\n', ["s.jsonl, line 2: prompt 'p': outcome 'a' appears again with a "
-                       "different log-probability", "than at line 1"]),
-    ("missing column", '{"prompt": "p", "completion": "a", "logprob": -0.1}\n',
-     ["s.jsonl: missing column 'reward'"]),
-    ("not JSON", GOOD + "{'prompt': 'p'}\n", ["s.jsonl: line 2 is not JSON"]),
-    ("not an object", GOOD + "[1, 2]\n", ["s.jsonl: line 2 is a JSON list, not an object"]),
-    ("not normalised", GOOD, ["prompt 'p': probabilities sum to", "pass --normalize"]),
-    ("empty prompt", GOOD + '{"prompt": " ", "completion": "a", "logprob": -0.1, "reward": 1}\n',
-     ["s.jsonl, line 2: 'prompt' is blank"]),
-]
-
-
-@pytest.mark.parametrize(("content", "fragments"), [case[1:] for case in BAD_FILES],
-                         ids=[case[0] for case in BAD_FILES])
-def test_cli_bad_files(tmp_path, capsys, content, fragments):
-    """Exit 2, the file, line, prompt and what was expected; no output and no figure."""
-    path = tmp_path / "s.jsonl"
-    path.write_text(content)
-    figure = tmp_path / "never.png"
-    code, out, err = run(capsys, "analyze", path, "--by", "prompt", "--n", "2", "--figure",
-                         figure)
-    assert code == 2 and out == "" and not figure.exists()
-    for fragment in fragments:
-        assert fragment in err, (fragment, err)
-
-
-def test_cli_several_prompts_need_by_prompt(capsys):
-    code, _, err = run(capsys, "analyze", EXAMPLE, "--normalize", "--reward", "loglik", "--n",
-                       "2")
-    assert code == 2 and "holds 3 prompts (column 'prompt'); pass --by prompt" in err

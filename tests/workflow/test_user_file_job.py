@@ -32,6 +32,6 @@ def test_reference_job_on_a_bad_file_leaves_no_output(tmp_path):
                        check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "broken.csv, row 2: column 'logprob' is 'nan'" in (
+    assert "broken.csv, line 3: column 'logprob' is 'nan'" in (
         workdir / "logs" / "reference" / "mine.log").read_text(encoding="utf-8")
     assert not (workdir / "results" / "reference" / "mine.csv").exists(), output

@@ -192,7 +192,7 @@ def test_bad_config_is_refused_before_any_job(tmp_path, test_config, key, value,
     assert not (workdir / test_config["paths"]["results"]).exists()
 
 
-def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
+def test_bad_user_file_is_refused_with_file_and_line(tmp_path, test_config):
     workdir = copy_project(tmp_path)
     (workdir / "config" / "broken.csv").write_text("logprob,reward\n-0.1,1\nnan,2\n")
     names = {spec["name"] for spec in test_config["references"]}
@@ -202,7 +202,7 @@ def test_bad_user_file_is_refused_with_file_and_row(tmp_path, test_config):
     result = snakemake(workdir, "--configfile", "config/bad.yaml", check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "config/broken.csv, row 2" in output and "'logprob'" in output
+    assert "config/broken.csv, line 3" in output and "'logprob'" in output
     assert not (workdir / test_config["paths"]["results"]).exists()
 
 

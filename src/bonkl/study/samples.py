@@ -10,49 +10,23 @@ the file was drawn from the known-law prompts of :func:`bonkl.reward_laws.prompt
 :func:`draw_known_law_file`), each row also carries the exact values from the model's reward
 law, so the estimates can be judged; a user's own file has no truth.
 
-:func:`per_prompt` and :func:`summary` are the exact analysis of a file that enumerates each
-prompt's support (normalised), still used by ``bonkl analyze --by prompt``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from bonkl import bestofn, reward_laws, sampled
-from bonkl.groups import as_reference, reward_groups
-from bonkl.plumbing.userfile import ReferenceFileError
-
-#: Quantiles over prompts in the summary.
-QUANTILES = (0.1, 0.5, 0.9)
-#: Columns of the per-prompt table.
-PER_PROMPT = ["prompt", "n", "kl", "kl_formula", "expected_estimator", "win_rate",
-              "win_rate_bound", "outcomes", "entropy", "top_mass", "top_reward_mass", "note"]
-PER_PROMPT_NOTE = (
-    "One row per reward, prompt and n: exact KL(best-of-n ‖ reference) and the formula log n − "
-    "(n−1)/n (nats), the exact expected estimator, the exact win rate and its bound n/(n+1) "
-    "(paper A); the prompt's distinct outcomes, entropy (nats), likeliest outcome's mass and "
-    "best outcomes' mass p(C*). Each prompt's probabilities are its sampled completions', "
-    "normalised.")
-SUMMARY_NOTE = (
-    "Per reward and n, over the file's prompts: the mean and the 10%, 50% and 90% quantiles of "
-    "the exact KL, of the formula's overstatement log n − (n−1)/n − KL (nats) and of the win "
-    "rate (paper A).")
-#: The note of a row whose best-of-n differs from the reference.
-DIFFERS = "-"  # never an empty cell, which CSV readers take for a missing value
-SINGLE = "single outcome: best-of-n is the reference, KL 0"
-TIED = "all rewards tie: best-of-n is the reference, KL 0"
-
+from bonkl import reward_laws, sampled
+from bonkl.plumbing.userfile import REWARDS, Columns, load_samples
 
 #: Known-law prompt sets a drawn file can name (``samples.known_law``), each a function of the
 #: reward giving the models by prompt.
 KNOWN_LAWS = {"fig4": reward_laws.prompt_models}
 #: Paper A's Fig. 4 rewards computed from a file, the log-prob and minus the length in tokens.
-COMPUTED_REWARDS = ("loglik", "neg-length")
+COMPUTED_REWARDS = REWARDS
 #: Columns of the stage's per-prompt table (``exact_kl`` and ``exact_win_rate`` only with a
 #: known law).
 ESTIMATES = ["prompt", "n", "estimator", "candidates", "distinct", "kl", "kl_low", "kl_high",
@@ -72,59 +46,18 @@ TRUSTED_RATIO = 16  # the estimators are held to their goal for n <= N/16 (docs/
 
 
 def read_samples(path, reward: str, columns: Mapping | None = None) -> pd.DataFrame:
-    """The canonical samples frame of :mod:`bonkl.sampled` from a CSV, JSON Lines or Parquet
-    file of samples: one row per distinct (prompt, completion), counts summed.
+    """The canonical samples frame of :mod:`bonkl.sampled` from a file of samples, read by
+    :func:`bonkl.plumbing.userfile.load_samples` (every format and check of ``bonkl analyze``).
 
-    Columns (names remapped by ``columns``: keys ``prompt``, ``completion``, ``logprob``):
-    ``prompt``, ``completion``, ``logprob`` (the exact sequence log-prob, nats), optional
-    ``count`` (default 1 per row) and ``num_tokens``; ``reward`` is a column's name or one of
-    :data:`COMPUTED_REWARDS` (``loglik`` the log-prob, ``neg-length`` minus ``num_tokens``).
-    Raises :class:`~bonkl.plumbing.userfile.ReferenceFileError` naming the file, the row and
-    what was expected.
+    ``reward`` is a column's name or one of :data:`COMPUTED_REWARDS` (``loglik`` the log-prob,
+    ``neg-length`` minus ``num_tokens``); ``columns`` may rename ``prompt``, ``completion`` and
+    ``logprob``. Raises :class:`~bonkl.plumbing.userfile.ReferenceFileError` naming the file,
+    the line and what was expected.
     """
-    path = Path(path)
-    names = {"prompt": "prompt", "completion": "completion", "logprob": "logprob",
-             **dict(columns or {})}
-    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
-    try:
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            raw = pd.read_json(path, lines=True, dtype=False)
-        elif suffix == ".parquet":
-            raw = pd.read_parquet(path)
-        else:
-            raw = pd.read_csv(path, dtype={names["prompt"]: str, names["completion"]: str},
-                              keep_default_na=False)
-    except (OSError, ValueError) as err:
-        raise ReferenceFileError(f"{path}: cannot be read ({err})") from None
-    needed = [names["prompt"], names["completion"], names["logprob"]]
-    needed += ["num_tokens"] if reward == "neg-length" else [] if reward == "loglik" else [reward]
-    missing = [c for c in needed if c not in raw]
-    if missing:
-        raise ReferenceFileError(f"{path}: missing column {missing[0]!r}; expected the columns "
-                                 f"{needed}")
-    logprob = pd.to_numeric(raw[names["logprob"]], errors="coerce").to_numpy(float)
-    values = {"loglik": logprob, "neg-length": -pd.to_numeric(
-        raw.get("num_tokens"), errors="coerce").to_numpy(float) if "num_tokens" in raw else None}
-    score = values[reward] if reward in COMPUTED_REWARDS else pd.to_numeric(
-        raw[reward], errors="coerce").to_numpy(float)
-    count = (pd.to_numeric(raw["count"], errors="coerce").to_numpy(float) if "count" in raw
-             else np.ones(len(raw)))
-    for label, column, ok in [("logprob", names["logprob"], np.isfinite(logprob) & (logprob <= 0)),
-                              ("reward", reward, np.isfinite(score)),
-                              ("count", "count", (count >= 1) & (np.mod(count, 1) == 0))]:
-        if not np.all(ok):
-            row = int(np.flatnonzero(~ok)[0])
-            want = {"logprob": "a finite log-probability <= 0", "reward": "a finite number",
-                    "count": "an integer >= 1"}[label]
-            raise ReferenceFileError(f"{path}, row {row + 1}: {column} = "
-                                     f"{str(raw[column].iloc[row] if column in raw else '')[:40]!r}"
-                                     f"; expected {want}")
-    frame = pd.DataFrame({"prompt": raw[names["prompt"]].astype(str),
-                          "completion": raw[names["completion"]].astype(str),
-                          "logprob": logprob, "reward": score, "count": count.astype(np.int64)})
-    return (frame.groupby(["prompt", "completion"], sort=False)
-            .agg(logprob=("logprob", "first"), reward=("reward", "first"),
-                 count=("count", "sum")).reset_index())
+    names = dict(columns or {})
+    return load_samples(path, Columns(prompt=names.get("prompt", "prompt"),
+                                      outcome=names.get("completion"),
+                                      logprob=names.get("logprob"), reward=reward))
 
 
 def read_config_samples(section: Mapping, reward: str) -> pd.DataFrame:
@@ -238,50 +171,3 @@ def findings(table: pd.DataFrame, path: str, points: int = 3) -> str:
                   f"{int(covered.sum())} of {len(trusted)} (prompt, n, reward) rows with "
                   f"n <= N/{TRUSTED_RATIO}."]
     return "\n".join(lines) + "\n"
-
-
-def per_prompt(samples: pd.DataFrame, n_grid) -> pd.DataFrame:
-    """One row per (prompt, n) of ``samples`` (columns ``prompt, prob, reward``), prompts in
-    first-seen order. Columns :data:`PER_PROMPT`: ``outcomes`` distinct outcomes, ``entropy``
-    ``-Σ p log p`` (nats), ``top_mass`` ``max p(y)``, ``top_reward_mass`` ``p(C*)`` (the KL's
-    cap is ``log 1/p(C*)``), ``note`` :data:`DIFFERS` unless best-of-n is the reference."""
-    n = np.atleast_1d(np.asarray(n_grid, dtype=float))
-    formula = bestofn.kl_formula(n)
-    codes, prompts = pd.factorize(samples["prompt"])
-    order = np.argsort(codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(codes))]
-    prob = samples["prob"].to_numpy(float)[order]
-    reward = samples["reward"].to_numpy(float)[order]
-    columns = {name: [] for name in ("kl", "expected_estimator", "win_rate")}
-    per = {name: [] for name in ("outcomes", "entropy", "top_mass", "top_reward_mass", "note")}
-    for k in range(prompts.size):
-        p, r = as_reference(prob[bounds[k]:bounds[k + 1]], reward[bounds[k]:bounds[k + 1]])
-        groups = reward_groups(p, r)
-        columns["kl"].append(bestofn.kl_of_groups(groups, n))
-        columns["expected_estimator"].append(bestofn.expected_kl_estimator_of_groups(p, groups, n))
-        columns["win_rate"].append(bestofn.win_rate_of_groups(groups, n))
-        per["outcomes"].append(p.size)
-        per["entropy"].append(np.sum(special.entr(p)))
-        per["top_mass"].append(p.max())
-        per["top_reward_mass"].append(groups.top_mass)
-        per["note"].append(DIFFERS if groups.mass.size > 1 else (SINGLE if p.size == 1 else TIED))
-    table = pd.DataFrame({"prompt": np.repeat(np.asarray(prompts, dtype=object), n.size),
-                          "n": np.tile(n, prompts.size)})
-    table = table.assign(**{name: np.concatenate(values) for name, values in columns.items()})
-    table["kl_formula"] = np.tile(formula, prompts.size)
-    table["win_rate_bound"] = np.tile(n / (n + 1.0), prompts.size)
-    table = table.assign(**{name: np.repeat(values, n.size) for name, values in per.items()})
-    return table[PER_PROMPT]
-
-
-def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per ``n``, over prompts: the mean and :data:`QUANTILES` of the exact KL, of the
-    formula's overstatement ``log n - (n-1)/n - KL`` and of the win rate; ``prompts`` counted."""
-    data = table.assign(overstatement=table["kl_formula"] - table["kl"])
-    by_n = data.groupby("n", sort=True)
-    out = by_n.agg(prompts=("prompt", "size"), kl_formula=("kl_formula", "first"))
-    for column in ("kl", "overstatement", "win_rate"):
-        out[f"{column}_mean"] = by_n[column].mean()
-        for q in QUANTILES:
-            out[f"{column}_q{round(100 * q):02d}"] = by_n[column].quantile(q)
-    return out.reset_index()
