@@ -1,6 +1,7 @@
-"""Reruns after an edit are exact: after a finished run of config/test.yaml, an edit to any
-module of ``src/bonkl`` schedules every rule whose script reaches that module, the rules
-downstream of them, and nothing else; a config edit schedules only its own rules.
+"""Reruns after an edit are exact: after a finished run of config/test.yaml, an edit to a
+module of ``src/bonkl`` (one of each role in the default tier, every module in the slow tier)
+schedules every rule whose script reaches that module, the rules downstream of them, and
+nothing else; a config edit schedules only its own rules.
 
 What a script reaches is found here independently of ``bonkl.pipeline.code_deps`` (which
 reads the code with ``modulefinder``): a fresh interpreter runs the script's import
@@ -21,6 +22,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 from workflow_runs import planned_jobs, snakemake
 
@@ -100,7 +102,28 @@ def scheduled_after_edit(workdir: Path, module: Path) -> set[str]:
         os.utime(module, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
+#: The default tier edits one module of each role (and one that no rule reaches); the slow
+#: tier (``pytest -m slow``) edits every module of ``src/bonkl``.
+REPRESENTATIVE = ["bonkl/__init__.py", "bonkl/bestofn.py", "bonkl/tilt.py", "bonkl/sampled.py",
+                  "bonkl/mara.py", "bonkl/plots/style.py", "bonkl/plots/winrate.py",
+                  "bonkl/study/ledger.py", "bonkl/study/policy_gradient.py",
+                  "bonkl/rl/trainer.py", "bonkl/plumbing/tables.py",
+                  "bonkl/plumbing/userfile.py", "bonkl/pipeline/code_deps.py", "bonkl/cli.py"]
+
+
+def test_an_edit_to_a_module_of_each_role_reruns_exactly_the_rules_that_reach_it(project,
+                                                                                 tmp_path):
+    check_module_edits(project, tmp_path, REPRESENTATIVE)
+
+
+@pytest.mark.slow
 def test_an_edit_to_any_module_reruns_exactly_the_rules_that_reach_it(project, tmp_path):
+    check_module_edits(project, tmp_path, None)
+
+
+def check_module_edits(project: Path, tmp_path: Path, chosen: list[str] | None) -> None:
+    """Edit each module of ``chosen`` (every module of ``src/bonkl`` if None) in turn, and
+    check that a dry run schedules exactly the rules whose scripts reach it, and below."""
     scripts = rule_scripts(project)
     downstream = descendants(project)
     with ThreadPoolExecutor(4) as pool:
@@ -118,6 +141,9 @@ def test_an_edit_to_any_module_reruns_exactly_the_rules_that_reach_it(project, t
     assert expected["bonkl/__init__.py"] >= set(scripts)
     assert "policy_gradient_train" in expected["bonkl/plumbing/seeding.py"]
     assert {"reference", "bestofn", "winrate"} <= expected["bonkl/plumbing/tables.py"]
+    if chosen is not None:
+        assert set(chosen) <= set(modules)
+        modules = chosen
 
     # two copies of the finished run, edited side by side (each dry run is mostly start-up)
     copies = [project, tmp_path / "copy"]
