@@ -31,7 +31,8 @@ def _kl_curves(ax, table: pd.DataFrame, color, label: str = "") -> None:
                     label=f"estimator, {int(table['mc_draws'].iloc[0])} draws, 95% CI{suffix}")
 
 
-#: The n and ε of the estimator-range panel (paper A: 0 <= D̂_n(ε) <= log n − (n−1)/n).
+#: The values of n of the estimator-range panel, which checks paper A's range
+#: 0 <= D̂_n(ε) <= log n − (n−1)/n over the ε of ``RANGE_EPSILONS``.
 RANGE_NS = (2, 10, 1e3, 1e6, 1e12)
 RANGE_EPSILONS = np.concatenate([np.logspace(-300, -17, 50), np.logspace(-16, -1, 301)[:-1],
                                  0.5 - np.logspace(np.log10(0.4), -3, 40),

@@ -34,10 +34,15 @@ LEVEL = 0.95  # level of the fits' intervals
 
 ABSTRACT_READING = ("the 1/m normalisation, the KL direction and N = e^{mδ} are the digest's "
                     "reading of the abstract and secondary notes")
-OPTIMISER_MAX_SIZE = 50  # references up to this support size, with no mass below
-OPTIMISER_MIN_MASS = 1e-3  # this one, are also solved by a generic optimiser (SLSQP)
-OPTIMISER_STARTS = (0.0, 1.0, 4.0, 16.0, 64.0)  # the starts u = start·(centred reward)
-OPTIMISER_FRACTIONS = (0.1, 0.5, 0.9)  # Δ = fraction·log 1/p(C*) for the optimiser check
+#: References up to this support size, with no mass below ``OPTIMISER_MIN_MASS``, are also
+#: solved by a generic optimiser (SLSQP).
+OPTIMISER_MAX_SIZE = 50
+#: The smallest reference mass of a reference the generic optimiser solves.
+OPTIMISER_MIN_MASS = 1e-3
+#: The optimiser's starts, ``u = start·(centred reward)``.
+OPTIMISER_STARTS = (0.0, 1.0, 4.0, 16.0, 64.0)
+#: The budgets of the optimiser check, ``Δ = fraction·log 1/p(C*)``.
+OPTIMISER_FRACTIONS = (0.1, 0.5, 0.9)
 OPTIMISER_TOLERANCE = 1e-6  # SLSQP's accuracy on the reward, relative to max(1, |E r|)
 EXPONENT_TOLERANCE = 0.02  # |c/c∞ − 1|: the fitted reverse-KL exponent against c∞
 FIT_STARTS = (100, 1000, 10_000, 100_000)  # lower ends of m for the slope-by-start table
@@ -432,7 +437,7 @@ def _exponent_fit(m, log_kl) -> tuple[float, float]:
 
 def rate_fit(convergence: pd.DataFrame, from_m: int = RATE_FROM_M) -> pd.DataFrame:
     """Per delta, over ``m >= from_m``: the per-sequence ``m·KL(π_N ‖ φ_Δ)/m ≈ a·log m + b``
-    (``a`` with the spread of :func:`_line_fit`), and the reverse KL's growth over the
+    (``a`` with the spread of ``_line_fit``), and the reverse KL's growth over the
     reverse grid: ``log(KL(φ_Δ ‖ π_N)/m) ≈ c·m + d`` (``c`` with its spread, and ``c/δ``),
     the three-term fit ``c3·m + a3·log m + d3`` (``c3``, ``a3``; 0 where the grid has fewer
     than four points, with ``exponent_fitted`` false), ``c_inf`` (:func:`reverse_kl_exponent`)
