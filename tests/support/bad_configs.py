@@ -20,6 +20,8 @@ PG_NAME = "one_or_two_valid0.2_pref0.9"  # tasks[0] of config/test.yaml, after i
 SCHEMA_CASES = [
     ("seed negative", "seed", -1,
      ["instance['seed']", "-1 is less than the minimum of 0"]),
+    ("estimator unknown", "estimators.estimators", ["plug-in", "jackknife"],
+     ["instance['estimators']['estimators'][1]", "'jackknife' is not one of"]),
     ("paths typo", "paths.result", "out",
      ["instance['paths']", "'result' was unexpected"]),
     ("paths empty", "paths.logs", "",

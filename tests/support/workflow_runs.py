@@ -1,6 +1,7 @@
 """The real Snakemake on a temporary copy of the project, for the workflow and cluster tests.
 
-The copy holds the Snakefile, workflow/, config/, scripts/, src/ and figures/; the jobs
+The copy holds the Snakefile, workflow/, config/, scripts/, src/, figures/, README.md and
+docs/results/ (the full config renders its pages there); the jobs
 import the installed ``bonkl``.
 """
 
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures"]
+COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures", "README.md", "docs/results"]
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True,
