@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures", "README.md", "docs/results"]
+COPIED = ["Snakefile", "workflow", "config", "scripts", "src", "figures", "README.md",
+          "docs/results"]
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True,

@@ -23,7 +23,10 @@ def test_pages_are_rendered_from_the_test_run(project, test_config):
     for name in pages.PUBLISHED:
         assert (written / f"{name}.md").read_text(encoding="utf-8") == rendered[name], name
     assert (written / "findings.md").read_text(encoding="utf-8") == rendered["findings"]
-    assert not (project / "README.md").exists() and not (project / "docs").exists()
+    # the test config leaves the copy's README and published pages as they were copied
+    assert (project / "README.md").read_bytes() == (ROOT / "README.md").read_bytes()
+    for page in (ROOT / "docs" / "results").glob("*.md"):
+        assert (project / "docs" / "results" / page.name).read_bytes() == page.read_bytes()
     for row in context.rows.values():  # every failing row of the run is in the findings
         if pages.kind(row) not in (pages.HOLDS, pages.NOT_CHECKED):
             assert f"`{row['claim']}`" in rendered["findings"], row["claim"]

@@ -172,7 +172,10 @@ def _read_delimited_columns(data: bytes, sep: str) -> pd.DataFrame | None:
     first = next((line for line in io.BytesIO(data) if line.strip(b" \t\r\n")), None)
     if first is None:
         return None
-    width = len(next(csv.reader([first.decode("utf-8")], delimiter=sep)))
+    try:
+        width = len(next(csv.reader([first.decode("utf-8")], delimiter=sep)))
+    except (csv.Error, UnicodeDecodeError):  # e.g. a bare carriage return: pandas says where
+        return None
     names = [f"f{k}" for k in range(width)]
     try:
         table = pcsv.read_csv(
@@ -195,7 +198,7 @@ def _read_delimited_columns(data: bytes, sep: str) -> pd.DataFrame | None:
 
 def _csv_lines(data: bytes, sep: str) -> np.ndarray:
     """The file line on which each data row starts (blank lines skipped, header not a row)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=sep)
     starts, previous = [], 0
     for record in reader:  # a blank line is a record of its own, skipped as pandas does
         start, previous = previous + 1, reader.line_num

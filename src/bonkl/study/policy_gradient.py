@@ -352,8 +352,9 @@ def pooled(runs: pd.DataFrame, claim_betas, arms: Mapping[str, str],
                      "near_uniform": int(cell["near_uniform"].sum()),
                      "near_uniform_min": float(per_beta.min()),
                      "near_uniform_min_beta": float(per_beta.idxmin()),
-                     "near_uniform_short_at": " ".join(
-                         f"{b:g}" for b in sorted(per_beta.index) if per_beta[b] < many_share),
+                     "near_uniform_short_at": " ".join(  # never an empty cell (read as NaN)
+                         f"{b:g}" for b in sorted(per_beta.index) if per_beta[b] < many_share)
+                     or "none",
                      "near_uniform_by_beta": " ".join(
                          f"{b:g}:{int(cell[cell['beta'] == b]['near_uniform'].sum())}/"
                          f"{int((cell['beta'] == b).sum())}" for b in sorted(per_beta.index)),
