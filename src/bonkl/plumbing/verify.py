@@ -35,7 +35,8 @@ TIED_LABELS = {"worst_case": "worst_margin"}
 class TableCheck:
     """The verdict on one table: ``status`` is ``reproduced``, ``differs``, ``missing`` (no
     fresh table) or ``new`` (no committed one); ``largest`` the largest relative difference
-    of its numeric cells (0 when equal); ``detail`` the first disagreement, if any."""
+    of its numeric cells (0 when equal, infinite when the shapes differ); ``detail`` the first
+    disagreement, if any."""
 
     name: str
     status: str
@@ -92,8 +93,6 @@ def compare_tables(committed: pd.DataFrame, fresh: pd.DataFrame, rtol: float = R
             row = int(np.flatnonzero(differs)[0])
             detail = (f"column {column!r}, row {row + 1}: {fresh[column].iloc[row]!r} "
                       f"(committed {committed[column].iloc[row]!r})")
-        if differs.any():
-            largest = np.inf if largest == 0.0 else largest
     status = "differs" if detail else "reproduced"
     return TableCheck(name, status, largest, detail)
 
